@@ -1,0 +1,3 @@
+using Fellows.Server;
+
+return await FellowsProgram.MainAsync(args);

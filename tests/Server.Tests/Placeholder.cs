@@ -1,0 +1,1 @@
+namespace Fellows.Server.Tests;
