@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.Extensions.Options;
+
+namespace Fellows.Server.Features.Auth;
+
+/// <summary>OAuth bearer tokens from the Authorization header (or <c>access_token</c>, which streaming clients use).</summary>
+public sealed class BearerAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, TokenService tokens)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Bearer";
+    public const string ScopeClaim = "scope";
+    public const string AccountClaim = "account_id";
+    public const string TokenClaim = "token_id";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? token = null;
+        var header = Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            token = header["Bearer ".Length..].Trim();
+        else if (Request.Query.TryGetValue("access_token", out var q))
+            token = q.ToString();
+        if (string.IsNullOrEmpty(token)) return AuthenticateResult.NoResult();
+
+        var principal = await tokens.AuthenticateAsync(token, Context.RequestAborted);
+        if (principal is null) return AuthenticateResult.Fail("The access token is invalid");
+
+        var claims = new List<Claim> { new(TokenClaim, principal.TokenId.ToString(CultureInfo.InvariantCulture)) };
+        if (principal.AccountId is { } accountId)
+            claims.Add(new Claim(AccountClaim, accountId.ToString(CultureInfo.InvariantCulture)));
+        claims.AddRange(principal.Scopes.Select(s => new Claim(ScopeClaim, s)));
+        var identity = new ClaimsIdentity(claims, SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+}
+
+/// <summary>An endpoint needs a token carrying this scope (or its parent) and, unless app-only, a member.</summary>
+public sealed record ScopeRequirement(string Scope, bool RequireUser = true) : IAuthorizationRequirement;
+
+public sealed class ScopeRequirementHandler : AuthorizationHandler<ScopeRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ScopeRequirement requirement)
+    {
+        var scopes = context.User.FindAll(BearerAuthenticationHandler.ScopeClaim).Select(c => c.Value);
+        var hasUser = context.User.HasClaim(c => c.Type == BearerAuthenticationHandler.AccountClaim);
+        if (Scopes.Covers(scopes, requirement.Scope) && (hasUser || !requirement.RequireUser))
+            context.Succeed(requirement);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Answers refusals in the Mastodon API's error shape instead of empty 401/403 responses.</summary>
+public sealed class JsonAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler
+{
+    readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        if (authorizeResult.Challenged)
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            await context.Response.WriteAsJsonAsync(new ApiError("The access token is invalid"));
+            return;
+        }
+        if (authorizeResult.Forbidden)
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            var authenticated = context.User.Identity?.IsAuthenticated == true;
+            var hasUser = context.User.HasClaim(c => c.Type == BearerAuthenticationHandler.AccountClaim);
+            await context.Response.WriteAsJsonAsync(new ApiError(
+                !authenticated ? "The access token is invalid"
+                : !hasUser ? "This method requires an authenticated user"
+                : "This action is outside the authorized scopes"));
+            return;
+        }
+        await _default.HandleAsync(next, context, policy, authorizeResult);
+    }
+}
+
+/// <summary>The Mastodon API's error body.</summary>
+public sealed record ApiError(string Error, string? ErrorDescription = null);
+
+public static class AuthExtensions
+{
+    /// <summary>Requires a member's token with <paramref name="scope"/>.</summary>
+    public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope, bool requireUser = true)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(p => p
+            .AddAuthenticationSchemes(BearerAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .AddRequirements(new ScopeRequirement(scope, requireUser)));
+
+    public static long? AccountId(this ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirst(BearerAuthenticationHandler.AccountClaim)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+
+    public static long RequiredAccountId(this ClaimsPrincipal user) =>
+        user.AccountId() ?? throw new InvalidOperationException("Endpoint requires a member but the policy let an app token through.");
+}

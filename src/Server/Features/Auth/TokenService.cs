@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+using System.Text;
+using Dapper;
+using Npgsql;
+
+namespace Fellows.Server.Features.Auth;
+
+/// <summary>The authenticated caller of the client API.</summary>
+public sealed record TokenPrincipal(long TokenId, long? AccountId, long? ApplicationId, string[] Scopes);
+
+/// <summary>Bearer tokens: random, shown once, stored only as a SHA-256 hash.</summary>
+public sealed class TokenService(NpgsqlDataSource db, TimeProvider clock)
+{
+    public static byte[] HashToken(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    static string NewToken() => Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+
+    static string Base64UrlEncode(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>Creates a token for <paramref name="accountId"/> and returns it in the clear (the only time it is seen).</summary>
+    public async Task<string> CreateAsync(long? accountId, long? applicationId, IReadOnlyCollection<string> scopes, CancellationToken ct)
+    {
+        var token = NewToken();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(TokenQueries.Insert,
+            new { hash = HashToken(token), applicationId, accountId, scopes = scopes.ToArray(), now = clock.GetUtcNow() },
+            cancellationToken: ct));
+        return token;
+    }
+
+    /// <summary>Looks a presented token up; null when unknown, revoked, expired or its member is disabled.</summary>
+    public async Task<TokenPrincipal?> AuthenticateAsync(string token, CancellationToken ct)
+    {
+        if (token.Length is 0 or > 512) return null;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<TokenRow>(new CommandDefinition(TokenQueries.FindValid,
+            new { hash = HashToken(token), now = clock.GetUtcNow() }, cancellationToken: ct));
+        return row is null ? null : new TokenPrincipal(row.Id, row.AccountId, row.ApplicationId, row.Scopes);
+    }
+
+    sealed record TokenRow
+    {
+        public required long Id { get; init; }
+        public long? AccountId { get; init; }
+        public long? ApplicationId { get; init; }
+        public required string[] Scopes { get; init; }
+    }
+}
+
+static class TokenQueries
+{
+    public const string Insert = """
+        INSERT INTO oauth_access_tokens (token_hash, application_id, account_id, scopes, created_at)
+        VALUES (@hash, @applicationId, @accountId, @scopes, @now)
+        """;
+
+    public const string FindValid = """
+        SELECT t.id, t.account_id AS AccountId, t.application_id AS ApplicationId, t.scopes
+        FROM oauth_access_tokens t
+        LEFT JOIN users u ON u.account_id = t.account_id
+        LEFT JOIN accounts a ON a.id = t.account_id
+        WHERE t.token_hash = @hash
+          AND t.revoked_at IS NULL
+          AND (t.expires_at IS NULL OR t.expires_at > @now)
+          AND (t.account_id IS NULL OR (u.disabled_at IS NULL AND u.approved AND a.suspended_at IS NULL))
+        """;
+}

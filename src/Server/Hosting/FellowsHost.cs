@@ -1,0 +1,99 @@
+using System.Text.Json;
+using Fellows.Server.Configuration;
+using Fellows.Server.Database;
+using Fellows.Server.Features.Accounts;
+using Fellows.Server.Features.Auth;
+using Fellows.Server.Features.Instance;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
+
+namespace Fellows.Server.Hosting;
+
+/// <summary>Builds the web host. Tests build several of these in one process, so nothing here is static state.</summary>
+public static class FellowsHost
+{
+    /// <summary>
+    /// Builds a ready-to-run application: database opened (embedded or external), migrations applied, the
+    /// instance actor present. <paramref name="configure"/> lets tests override services such as the clock.
+    /// </summary>
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        configure?.Invoke(builder);
+
+        var bootLog = (string message) => Console.Error.WriteLine($"fellows: {message}");
+        var database = await DatabaseBootstrap.OpenAsync(builder.Configuration, bootLog, ct);
+        try
+        {
+            AddServices(builder, database.ConnectionString);
+            var app = builder.Build();
+            if (database.Embedded is { } embedded)
+            {
+                // Stop the cluster we started when the host stops, after everything using it has shut down.
+                app.Lifetime.ApplicationStopped.Register(() =>
+                {
+                    // Close pooled connections first so they do not break when the cluster goes away.
+                    app.Services.GetRequiredService<NpgsqlDataSource>().Clear();
+                    embedded.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                });
+            }
+            await InitialiseAsync(app.Services, ct);
+            MapEndpoints(app);
+            return app;
+        }
+        catch
+        {
+            if (database.Embedded is not null) await database.Embedded.DisposeAsync();
+            throw;
+        }
+    }
+
+    public static void AddServices(WebApplicationBuilder builder, string connectionString)
+    {
+        var services = builder.Services;
+        services.AddOptions<InstanceOptions>()
+            .Bind(builder.Configuration.GetSection(InstanceOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<InstanceUrls>();
+        var instance = builder.Configuration.GetSection(InstanceOptions.Section).Get<InstanceOptions>() ?? new InstanceOptions();
+        services.AddDataProtection()
+            .SetApplicationName("fellows")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(instance.DataDirectoryFullPath, "keys")));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddNpgsqlDataSource(connectionString);
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
+        });
+
+        services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        services.AddSingleton<IAuthorizationHandler, ScopeRequirementHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, JsonAuthorizationResultHandler>();
+
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<AccountService>();
+        services.AddSingleton<InstanceActor>();
+    }
+
+    static async Task InitialiseAsync(IServiceProvider services, CancellationToken ct)
+    {
+        var db = services.GetRequiredService<NpgsqlDataSource>();
+        await Migrator.MigrateAsync(db, ct);
+        await services.GetRequiredService<InstanceActor>().EnsureAsync(ct);
+    }
+
+    static void MapEndpoints(WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+    }
+}
