@@ -1,1 +1,0 @@
-namespace Fellows.Server.Tests;
