@@ -17,14 +17,20 @@ public sealed class BlockedAddressException : Exception
         Addresses = addresses;
     }
 
-    public BlockedAddressException() : this("(unknown)", []) { }
+    /// <summary>Creates the exception with no detail.</summary>
+    public BlockedAddressException()
+        : this("(unknown)", [])
+    {
+    }
 
+    /// <summary>Creates the exception with a message.</summary>
     public BlockedAddressException(string message) : base(message)
     {
         Host = "(unknown)";
         Addresses = [];
     }
 
+    /// <summary>Creates the exception with a message and cause.</summary>
     public BlockedAddressException(string message, Exception innerException) : base(message, innerException)
     {
         Host = "(unknown)";

@@ -28,6 +28,7 @@ public static class FederationHttp
             AutomaticDecompression = DecompressionMethods.All,
             AllowAutoRedirect = false,
             UseCookies = false,
+            // A proxy would make the connect step dial the proxy, not the host, and the address check meaningless.
             UseProxy = false,
             ConnectCallback = (context, ct) => ConnectAsync(context.DnsEndPoint, options, ct),
         };

@@ -81,6 +81,8 @@ internal sealed class HostPipelines
     private static bool IsHostFailure(Outcome<HttpAnswer> outcome) => outcome switch
     {
         { Exception: TimeoutRejectedException } => true,
+        // The handler's connect timeout surfaces as a cancellation carrying a TimeoutException.
+        { Exception: OperationCanceledException { InnerException: TimeoutException } } => true,
         { Exception: BrokenCircuitException } => false,
         // Our own refusal says nothing about the remote host.
         { Exception: HttpRequestException e } => !BlockedAddressException.IsCause(e),

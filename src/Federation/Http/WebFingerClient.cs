@@ -147,7 +147,7 @@ public sealed class WebFingerClient
         // The host becomes part of a URL: refuse anything that could change its meaning.
         if (user.Contains('@', StringComparison.Ordinal)
             || host.IndexOfAny(['/', '?', '#', '@', '\\', ' ']) >= 0
-            || Uri.CheckHostName(host.Split(':')[0]) == UriHostNameType.Unknown && !host.StartsWith('['))
+            || (Uri.CheckHostName(host.Split(':')[0]) == UriHostNameType.Unknown && !host.StartsWith('[')))
         {
             return null;
         }
