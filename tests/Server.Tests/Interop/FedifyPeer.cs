@@ -290,6 +290,8 @@ public sealed class FedifyPeer : IAsyncDisposable
         var startInfo = new ProcessStartInfo("node")
         {
             WorkingDirectory = peerDirectory,
+            // Never written to: the peer exits when it reads end-of-file, i.e. when this process dies.
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -301,6 +303,7 @@ public sealed class FedifyPeer : IAsyncDisposable
         startInfo.ArgumentList.Add(options.FirstKnock == HttpSignatureFormat.Cavage ? "cavage" : "rfc9421");
         startInfo.ArgumentList.Add("--log-level");
         startInfo.ArgumentList.Add(options.LogLevel);
+        startInfo.ArgumentList.Add("--exit-with-parent");
         startInfo.Environment["NO_COLOR"] = "1";
 
         var output = new StringBuilder();

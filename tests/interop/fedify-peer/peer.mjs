@@ -8,7 +8,7 @@
 // our own reading of the specs.  Only the small control API under /_control/
 // and the recording of inbound requests are ours.
 //
-// Usage: node peer.mjs --port N [--first-knock rfc9421|cavage] [--log-level LEVEL]
+// Usage: node peer.mjs --port N [--first-knock rfc9421|cavage] [--log-level LEVEL] [--exit-with-parent]
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
@@ -50,6 +50,7 @@ const { values: args } = parseArgs({
     port: { type: "string" },
     "first-knock": { type: "string", default: "rfc9421" },
     "log-level": { type: "string", default: "warning" },
+    "exit-with-parent": { type: "boolean", default: false },
   },
 });
 
@@ -774,4 +775,11 @@ function shutdown(signal) {
   setTimeout(() => process.exit(0), 2000).unref();
 }
 process.on("SIGTERM", () => shutdown("SIGTERM"));
+// A test host that crashes cannot kill its peers. It holds the write end of
+// our stdin and never writes, so end-of-file means it is gone.
+if (args["exit-with-parent"]) {
+  process.stdin.on("end", () => shutdown("stdin closed"));
+  process.stdin.on("error", () => shutdown("stdin closed"));
+  process.stdin.resume();
+}
 process.on("SIGINT", () => shutdown("SIGINT"));
