@@ -4,8 +4,8 @@ using Fellows.Federation.Json;
 
 namespace Fellows.Federation.Vocabulary;
 
-/// <summary>A media attachment (Document, Image, Video, Audio, or a Lemmy Link). <see cref="Name"/> is the alt text.</summary>
-public sealed record RemoteAttachment(
+/// <summary>A media attachment (Document, Image, Video, Audio, or a Lemmy Link), read or written. <see cref="Name"/> is the alt text.</summary>
+public sealed record MediaAttachment(
     string Type,
     string? MediaType,
     string Url,
@@ -79,7 +79,7 @@ public sealed record RemoteObject
     public IReadOnlyList<MentionTag> Mentions { get; init; } = [];
     public IReadOnlyList<HashtagTag> Hashtags { get; init; } = [];
     public IReadOnlyList<CustomEmoji> Emoji { get; init; } = [];
-    public IReadOnlyList<RemoteAttachment> Attachments { get; init; } = [];
+    public IReadOnlyList<MediaAttachment> Attachments { get; init; } = [];
 
     /// <summary>The id of the <c>replies</c> collection.</summary>
     public string? Replies { get; init; }
@@ -190,9 +190,9 @@ public sealed record RemoteObject
         return all[0];
     }
 
-    private static List<RemoteAttachment> ReadAttachments(JsonElement json)
+    private static List<MediaAttachment> ReadAttachments(JsonElement json)
     {
-        var attachments = new List<RemoteAttachment>();
+        var attachments = new List<MediaAttachment>();
         foreach (var item in json.GetItems("attachment"))
         {
             if (item.ValueKind != JsonValueKind.Object || item.HasType("PropertyValue"))
@@ -206,7 +206,7 @@ public sealed record RemoteObject
                 continue;
             }
 
-            attachments.Add(new RemoteAttachment(
+            attachments.Add(new MediaAttachment(
                 item.GetPrimaryType() ?? "Document",
                 item.GetString("mediaType"),
                 url,
