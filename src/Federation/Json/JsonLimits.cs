@@ -72,8 +72,9 @@ public static class JsonLimits
         }
         catch (JsonException ex)
         {
-            // The reader reports depth overflow as an ordinary JsonException; its message is the only tell.
-            if (ex.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
+            // The reader reports depth overflow as an ordinary JsonException; its message is the only tell, and a
+            // bare "depth" also appears in the message for an unclosed object. A test pins this wording.
+            if (ex.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase))
             {
                 return Fail(JsonReadFailure.TooDeep, $"nesting too deep: more than {MaxDepth} levels (line {ex.LineNumber + 1})");
             }
