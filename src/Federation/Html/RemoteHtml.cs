@@ -118,7 +118,7 @@ public static class RemoteHtml
         sanitizer.FilterUrl += static (_, e) =>
         {
             // A relative href in a remote post would point at our own server; Mastodon drops those too.
-            if (e.SanitizedUrl is { } url && !Uri.TryCreate(url, UriKind.Absolute, out Uri? _))
+            if (e.SanitizedUrl is { } url && !HasScheme(url))
             {
                 e.SanitizedUrl = null;
             }
@@ -158,6 +158,13 @@ public static class RemoteHtml
         };
 
         return sanitizer;
+    }
+
+    // Uri.TryCreate is no help here: on Unix it reads "/path" as an absolute file URI.
+    private static bool HasScheme(string url)
+    {
+        var colon = url.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && url.IndexOfAny(['/', '?', '#']) is var end && (end < 0 || colon < end);
     }
 
     private static void AppendText(INode node, StringBuilder text)
