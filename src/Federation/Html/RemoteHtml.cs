@@ -187,14 +187,16 @@ public static class RemoteHtml
                     return;
                 }
 
-                var block = IsBlock(name);
+                // List items sit on consecutive lines; other blocks are separated by a blank line.
+                var item = name == "li";
+                var block = !item && IsBlock(name);
                 if (block)
                 {
                     EndParagraph(text);
                 }
-
-                if (name == "li")
+                else if (item)
                 {
+                    EndLine(text);
                     text.Append("- ");
                 }
 
@@ -207,6 +209,10 @@ public static class RemoteHtml
                 {
                     EndParagraph(text);
                 }
+                else if (item)
+                {
+                    EndLine(text);
+                }
 
                 return;
             default:
@@ -214,8 +220,16 @@ public static class RemoteHtml
         }
     }
 
-    private static bool IsBlock(string name) => name is "p" or "div" or "blockquote" or "pre" or "li" or "ul" or "ol"
+    private static bool IsBlock(string name) => name is "p" or "div" or "blockquote" or "pre" or "ul" or "ol"
         or "h1" or "h2" or "h3" or "h4" or "h5" or "h6" or "section" or "article" or "header" or "footer" or "table" or "tr";
+
+    private static void EndLine(StringBuilder text)
+    {
+        if (text.Length > 0 && text[^1] != '\n')
+        {
+            text.Append('\n');
+        }
+    }
 
     private static void EndParagraph(StringBuilder text)
     {
