@@ -221,7 +221,9 @@ public static class ActivityPubWriter
 
     /// <summary>
     /// Any activity. <paramref name="activityObject"/> is an id (string) or an embedded document; embedded documents
-    /// must not carry their own <c>@context</c>.
+    /// must not carry their own <c>@context</c>. The context is plain ActivityStreams, which is what Mastodon sends for
+    /// Follow, Accept, Like and the like; <see cref="Create"/> and <see cref="Update(string, LocalNote)"/> add the
+    /// extension terms an embedded post uses.
     /// </summary>
     public static JsonObject Activity(
         string type,
@@ -232,9 +234,21 @@ public static class ActivityPubWriter
         IReadOnlyList<string>? cc = null,
         DateTimeOffset? published = null,
         string? target = null,
-        bool withContext = true)
+        bool withContext = true) =>
+        Activity(withContext ? PlainContext : null, type, id, actor, activityObject, to, cc, published, target);
+
+    private static JsonObject Activity(
+        Func<JsonNode>? context,
+        string type,
+        string id,
+        string actor,
+        JsonNode? activityObject,
+        IReadOnlyList<string>? to = null,
+        IReadOnlyList<string>? cc = null,
+        DateTimeOffset? published = null,
+        string? target = null)
     {
-        var json = Start(withContext, ObjectContext, id, type);
+        var json = Start(context is not null, context ?? PlainContext, id, type);
         json["actor"] = actor;
         AddIf(json, "published", published);
         if (to is { Count: > 0 })
@@ -258,18 +272,18 @@ public static class ActivityPubWriter
 
     /// <summary>Create of <paramref name="note"/>, addressed as the note is.</summary>
     public static JsonObject Create(string id, LocalNote note) =>
-        Activity("Create", id, note.AttributedTo, Note(note, withContext: false), note.To, note.Cc, note.Published);
+        Activity(ObjectContext, "Create", id, note.AttributedTo, Note(note, withContext: false), note.To, note.Cc, note.Published);
 
     /// <summary>Update of <paramref name="note"/> (an edit), addressed as the note is.</summary>
     public static JsonObject Update(string id, LocalNote note) =>
-        Activity("Update", id, note.AttributedTo, Note(note, withContext: false), note.To, note.Cc, note.Updated ?? note.Published);
+        Activity(ObjectContext, "Update", id, note.AttributedTo, Note(note, withContext: false), note.To, note.Cc, note.Updated ?? note.Published);
 
     /// <summary>Update of an actor profile, sent to followers.</summary>
     public static JsonObject Update(string id, LocalActor actor, IReadOnlyList<string> to)
     {
         var embedded = Actor(actor);
         embedded.Remove("@context");
-        return Activity("Update", id, actor.Id, embedded, to);
+        return Activity(ActorContext, "Update", id, actor.Id, embedded, to);
     }
 
     /// <summary>Delete of an object, with a Tombstone so receivers need not fetch it (it is gone anyway).</summary>
@@ -334,7 +348,7 @@ public static class ActivityPubWriter
     /// <summary>An OrderedCollection. Omit <paramref name="totalItems"/> to hide the count (e.g. private followers).</summary>
     public static JsonObject OrderedCollection(string id, long? totalItems = null, string? first = null, string? last = null, IReadOnlyList<JsonNode>? orderedItems = null)
     {
-        var json = Start(true, () => [ActivityStreams.Context], id, "OrderedCollection");
+        var json = Start(true, PlainContext, id, "OrderedCollection");
         if (totalItems is { } total)
         {
             json["totalItems"] = total;
@@ -353,7 +367,9 @@ public static class ActivityPubWriter
     /// <summary>An OrderedCollectionPage.</summary>
     public static JsonObject OrderedCollectionPage(LocalCollectionPage page)
     {
-        var json = Start(true, ObjectContext, page.Id, "OrderedCollectionPage");
+        // Pages of ids need only ActivityStreams; pages embedding activities (outbox) need the post terms.
+        var embeds = page.OrderedItems.Any(item => item is JsonObject);
+        var json = Start(true, embeds ? ObjectContext : PlainContext, page.Id, "OrderedCollectionPage");
         if (page.TotalItems is { } total)
         {
             json["totalItems"] = total;
@@ -378,7 +394,9 @@ public static class ActivityPubWriter
         ["object"] = followee,
     };
 
-    private static JsonObject Start(bool withContext, Func<JsonArray> context, string id, string type)
+    private static JsonNode PlainContext() => JsonValue.Create(ActivityStreams.Context);
+
+    private static JsonObject Start(bool withContext, Func<JsonNode> context, string id, string type)
     {
         var json = new JsonObject();
         if (withContext)
