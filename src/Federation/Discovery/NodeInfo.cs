@@ -28,6 +28,16 @@ public sealed record NodeInfoData
     public JsonObject? Metadata { get; init; }
 }
 
+/// <summary>The NodeInfo schema versions we serve.</summary>
+public enum NodeInfoVersion
+{
+    /// <summary>NodeInfo 2.0, still the one most crawlers ask for.</summary>
+    V20,
+
+    /// <summary>NodeInfo 2.1, which adds software repository and homepage.</summary>
+    V21,
+}
+
 /// <summary>Writes NodeInfo 2.0 / 2.1 documents and the <c>/.well-known/nodeinfo</c> discovery document.</summary>
 public static class NodeInfo
 {
@@ -47,16 +57,11 @@ public static class NodeInfo
         },
     };
 
-    /// <summary>A NodeInfo document of <paramref name="version"/> "2.0" or "2.1".</summary>
-    public static JsonObject Document(NodeInfoData data, string version = "2.1")
+    /// <summary>A NodeInfo document of the given version (2.1 by default).</summary>
+    public static JsonObject Document(NodeInfoData data, NodeInfoVersion version = NodeInfoVersion.V21)
     {
-        if (version is not ("2.0" or "2.1"))
-        {
-            throw new ArgumentOutOfRangeException(nameof(version), version, "NodeInfo version must be 2.0 or 2.1");
-        }
-
         var software = new JsonObject { ["name"] = data.SoftwareName, ["version"] = data.SoftwareVersion };
-        if (version == "2.1")
+        if (version == NodeInfoVersion.V21)
         {
             // repository and homepage were added in 2.1; 2.0 validators reject unknown keys.
             if (data.Repository is not null)
@@ -89,7 +94,7 @@ public static class NodeInfo
 
         return new JsonObject
         {
-            ["version"] = version,
+            ["version"] = VersionString(version),
             ["software"] = software,
             ["protocols"] = new JsonArray { "activitypub" },
             ["services"] = new JsonObject { ["inbound"] = new JsonArray(), ["outbound"] = new JsonArray() },
@@ -100,8 +105,11 @@ public static class NodeInfo
     }
 
     /// <summary>The profile media type a NodeInfo document is served with.</summary>
-    public static string MediaType(string version) =>
-        $"application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/{version}#\"";
+    public static string MediaType(NodeInfoVersion version) =>
+        $"application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/{VersionString(version)}#\"";
+
+    /// <summary>"2.0" or "2.1".</summary>
+    public static string VersionString(NodeInfoVersion version) => version == NodeInfoVersion.V20 ? "2.0" : "2.1";
 }
 
 /// <summary>
