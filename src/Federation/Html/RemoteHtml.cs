@@ -40,8 +40,9 @@ public static class RemoteHtml
 
     private static readonly string[] Headings = ["h1", "h2", "h3", "h4", "h5", "h6"];
 
-    // HtmlSanitizer documents Sanitize as safe to call from many threads once configuration is finished, and the
-    // event handlers below keep no state, so one instance serves the whole process.
+    // HtmlSanitizer's README ("Thread safety", restated in mganss/HtmlSanitizer#227) makes Sanitize safe to call from
+    // many threads on one instance as long as nobody changes its settings meanwhile. This instance is configured once
+    // here, its sets are never exposed, and the event handlers below keep no state, so it serves the whole process.
     private static readonly HtmlSanitizer Sanitizer = CreateSanitizer();
 
     /// <summary>Returns <paramref name="html"/> reduced to the allowed tags, attributes, classes and link schemes.</summary>
