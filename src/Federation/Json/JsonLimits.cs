@@ -58,6 +58,7 @@ public static class JsonLimits
     };
 
     /// <summary>Parses <paramref name="utf8"/> into a document whose root must be an object.</summary>
+    /// <remarks>The document reads from <paramref name="utf8"/> directly; do not reuse or change that memory while it lives.</remarks>
     public static JsonReadResult Parse(ReadOnlyMemory<byte> utf8)
     {
         if (utf8.Length > MaxBytes)

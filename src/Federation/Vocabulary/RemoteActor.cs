@@ -121,7 +121,8 @@ public sealed record RemoteActor
             ImageUrl = json.GetImageUrl("image"),
             Inbox = inbox,
             Outbox = JsonLd.HttpUrl(json.GetId("outbox")),
-            SharedInbox = endpoints is { } e ? JsonLd.HttpUrl(e.GetId("sharedInbox")) : null,
+            // Misskey also repeats sharedInbox at the top level; older forks sent only that.
+            SharedInbox = JsonLd.HttpUrl((endpoints is { } e ? e.GetId("sharedInbox") : null) ?? json.GetId("sharedInbox")),
             Followers = JsonLd.HttpUrl(json.GetId("followers")),
             Following = JsonLd.HttpUrl(json.GetId("following")),
             Featured = JsonLd.HttpUrl(json.GetId("featured")),
