@@ -3,7 +3,9 @@ using Fellows.Server.Configuration;
 using Fellows.Server.Database;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Auth;
+using Fellows.Server.Features.Delivery;
 using Fellows.Server.Features.Instance;
+using Fellows.Server.Jobs;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
@@ -81,6 +83,10 @@ public static class FellowsHost
         services.AddSingleton<TokenService>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<InstanceActor>();
+
+        // Outbound delivery (transactional outbox, fan-out, delivery workers) and scheduled jobs (Quartz).
+        services.AddDelivery(builder.Configuration);
+        services.AddJobs(builder.Configuration, connectionString);
     }
 
     static async Task InitialiseAsync(IServiceProvider services, CancellationToken ct)

@@ -1,0 +1,16 @@
+namespace Fellows.Server.Jobs;
+
+/// <summary>
+/// Refetches remote actors whose copy is stale (profile, keys, inboxes). The federation layer implements it; the
+/// default does nothing so the scheduled job exists and runs from the start.
+/// </summary>
+public interface IRemoteActorRefresher
+{
+    /// <summary>Refreshes at most <paramref name="limit"/> remote actors last fetched before <paramref name="staleBefore"/>; returns how many.</summary>
+    Task<int> RefreshStaleAsync(DateTimeOffset staleBefore, int limit, CancellationToken ct);
+}
+
+public sealed class NoRemoteActorRefresher : IRemoteActorRefresher
+{
+    public Task<int> RefreshStaleAsync(DateTimeOffset staleBefore, int limit, CancellationToken ct) => Task.FromResult(0);
+}
