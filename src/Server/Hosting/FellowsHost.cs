@@ -3,8 +3,15 @@ using Fellows.Server.Configuration;
 using Fellows.Server.Database;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Auth;
+using Fellows.Server.Features.ActivityPub;
 using Fellows.Server.Features.Delivery;
+using Fellows.Server.Features.Discovery;
+using Fellows.Server.Features.Federation;
+using Fellows.Server.Features.Follows;
+using Fellows.Server.Features.Inbox;
 using Fellows.Server.Features.Instance;
+using Fellows.Server.Features.Statuses;
+using Fellows.Server.Features.Timelines;
 using Fellows.Server.Jobs;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -82,7 +89,13 @@ public static class FellowsHost
 
         services.AddSingleton<TokenService>();
         services.AddSingleton<AccountService>();
+        services.AddSingleton<AccountPresenter>();
         services.AddSingleton<InstanceActor>();
+        services.AddSingleton<StatusService>();
+        services.AddSingleton<StatusPresenter>();
+        services.AddSingleton<FollowService>();
+        // Federation first: its signed delivery sender replaces the queue's default seam.
+        services.AddFederation();
 
         // Outbound delivery (transactional outbox, fan-out, delivery workers) and scheduled jobs (Quartz).
         services.AddDelivery(builder.Configuration);
@@ -101,5 +114,11 @@ public static class FellowsHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+        app.MapDiscoveryEndpoints();
+        app.MapActivityPubEndpoints();
+        app.MapInboxEndpoints();
+        app.MapAccountEndpoints();
+        app.MapStatusEndpoints();
+        app.MapTimelineEndpoints();
     }
 }

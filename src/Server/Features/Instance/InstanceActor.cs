@@ -1,4 +1,6 @@
 using Dapper;
+using Fellows.Federation.Http;
+using Fellows.Federation.Signatures;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
 using Npgsql;
@@ -13,8 +15,12 @@ namespace Fellows.Server.Features.Instance;
 public sealed class InstanceActor(NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock)
 {
     Account? _account;
+    IRequestSigner? _signer;
 
     public Account Account => _account ?? throw new InvalidOperationException("The instance actor has not been loaded yet.");
+
+    /// <summary>Signs the server's own GETs (authorized fetch) as the instance actor.</summary>
+    public IRequestSigner Signer => _signer ?? throw new InvalidOperationException("The instance actor has not been loaded yet.");
 
     /// <summary>Creates the instance actor on first start and loads it.</summary>
     public async Task EnsureAsync(CancellationToken ct)
@@ -52,6 +58,10 @@ public sealed class InstanceActor(NpgsqlDataSource db, InstanceUrls urls, TimePr
             }
             await tx.CommitAsync(ct);
         }
+        var key = await conn.QuerySingleAsync<AccountKey>(new CommandDefinition(
+            "SELECT key_id, account_id, kind, public_key, private_key FROM account_keys WHERE account_id = @id AND kind = 'rsa'",
+            new { id = existing.Id }, cancellationToken: ct));
+        _signer = new HttpMessageSigner(SigningKey.FromRsaPem(key.KeyId, key.PrivateKey!), clock);
         _account = existing;
     }
 }

@@ -1,0 +1,108 @@
+using System.Security.Claims;
+using Dapper;
+using Fellows.Server.Configuration;
+using Fellows.Server.Features.Auth;
+using Fellows.Server.Features.Follows;
+using Fellows.Server.Features.Mastodon;
+using Fellows.Server.Features.Statuses;
+using Npgsql;
+
+namespace Fellows.Server.Features.Accounts;
+
+public static class AccountEndpoints
+{
+    public static void MapAccountEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/accounts").WithTags("Accounts");
+        group.MapGet("/verify_credentials", VerifyCredentials).RequireScope("read:accounts").WithName("VerifyCredentials");
+        group.MapGet("/relationships", Relationships).RequireScope("read:follows").WithName("Relationships");
+        group.MapGet("/lookup", Lookup).WithName("LookupAccount");
+        group.MapGet("/{id}", Get).WithName("GetAccount");
+        group.MapGet("/{id}/statuses", Statuses).WithName("AccountStatuses");
+        group.MapPost("/{id}/follow", Follow).RequireScope("write:follows").WithName("FollowAccount");
+        group.MapPost("/{id}/unfollow", Unfollow).RequireScope("write:follows").WithName("UnfollowAccount");
+
+        var requests = app.MapGroup("/api/v1/follow_requests").WithTags("Follow requests");
+        requests.MapPost("/{id}/authorize", Authorize).RequireScope("write:follows").WithName("AuthorizeFollowRequest");
+        requests.MapPost("/{id}/reject", Reject).RequireScope("write:follows").WithName("RejectFollowRequest");
+    }
+
+    public static async Task<IResult> VerifyCredentials(ClaimsPrincipal user, AccountPresenter presenter, AccountService accounts, CancellationToken ct)
+    {
+        var me = user.RequiredAccountId();
+        var entity = await presenter.PresentAsync(me, me, ct);
+        var account = await accounts.FindAsync(me, ct);
+        if (entity is null || account is null) return ApiResults.NotFound();
+        return Results.Json(entity with
+        {
+            Source = new ApiAccountSource("public", false, "", Fellows.Federation.Html.RemoteHtml.ToPlainText(account.Note), entity.Fields, 0),
+        });
+    }
+
+    public static async Task<IResult> Get(string id, ClaimsPrincipal user, AccountPresenter presenter, CancellationToken ct)
+    {
+        var entity = ApiResults.ParseId(id) is { } aid ? await presenter.PresentAsync(aid, user.AccountId(), ct) : null;
+        return entity is null ? ApiResults.NotFound() : Results.Json(entity);
+    }
+
+    public static async Task<IResult> Lookup(string? acct, ClaimsPrincipal user, NpgsqlDataSource db, InstanceUrls urls, AccountPresenter presenter, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(acct)) return ApiResults.NotFound();
+        var parts = acct.TrimStart('@').Split('@', 2);
+        var domain = parts.Length == 2 && !string.Equals(parts[1], urls.Domain, StringComparison.OrdinalIgnoreCase) ? parts[1] : null;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var account = await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(AccountQueries.ByUsernameAndDomain,
+            new { username = parts[0], domain }, cancellationToken: ct));
+        if (account is null) return ApiResults.NotFound();
+        var entity = await presenter.PresentAsync(account.Id, user.AccountId(), ct);
+        return entity is null ? ApiResults.NotFound() : Results.Json(entity);
+    }
+
+    public static async Task<IResult> Statuses(string id, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, StatusPresenter presenter,
+        InstanceUrls urls, CancellationToken ct)
+    {
+        if (ApiResults.ParseId(id) is not { } aid) return ApiResults.NotFound();
+        var page = PageRequest.From(context.Request);
+        var viewer = user.AccountId();
+        var q = context.Request.Query;
+        var excludeReplies = q["exclude_replies"] is { Count: > 0 } er && er[0] is "true" or "1";
+        var excludeReblogs = q["exclude_reblogs"] is { Count: > 0 } eb && eb[0] is "true" or "1";
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = (await conn.QueryAsync<Status>(new CommandDefinition($"""
+            SELECT {StatusQueries.Columns} FROM statuses s
+            WHERE s.account_id = @aid AND {StatusQueries.VisibleTo}
+              AND (NOT @excludeReplies OR s.in_reply_to_id IS NULL)
+              AND (NOT @excludeReblogs OR s.reblog_of_id IS NULL)
+              AND (@maxId::bigint IS NULL OR s.id < @maxId) AND (@sinceId::bigint IS NULL OR s.id > @sinceId)
+              AND (@minId::bigint IS NULL OR s.id > @minId)
+            ORDER BY CASE WHEN @minId::bigint IS NULL THEN -s.id ELSE s.id END
+            LIMIT @limit
+            """, new { aid, viewer, excludeReplies, excludeReblogs, page.MaxId, page.SinceId, page.MinId, page.Limit }, cancellationToken: ct))).ToList();
+        await conn.CloseAsync();
+        if (page.MinId is not null) rows.Reverse();
+        if (rows.Count > 0) PageRequest.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id);
+        return Results.Json(await presenter.PresentManyAsync(rows, viewer, ct));
+    }
+
+    public static async Task<IResult> Follow(string id, HttpRequest request, ClaimsPrincipal user, FollowService follows, CancellationToken ct)
+    {
+        if (ApiResults.ParseId(id) is not { } target) return ApiResults.NotFound();
+        var p = await ApiParams.ReadAsync(request, ct);
+        return ApiResults.From(await follows.FollowAsync(user.RequiredAccountId(), target, p.GetBool("reblogs"), p.GetBool("notify"), ct));
+    }
+
+    public static async Task<IResult> Unfollow(string id, ClaimsPrincipal user, FollowService follows, CancellationToken ct) =>
+        ApiResults.ParseId(id) is { } target ? ApiResults.From(await follows.UnfollowAsync(user.RequiredAccountId(), target, ct)) : ApiResults.NotFound();
+
+    public static async Task<IResult> Relationships(HttpRequest request, ClaimsPrincipal user, FollowService follows, CancellationToken ct)
+    {
+        var ids = request.Query["id[]"].Concat(request.Query["id"]).Select(ApiResults.ParseId).OfType<long>().Distinct().Take(100).ToArray();
+        return Results.Json(await follows.RelationshipsAsync(user.RequiredAccountId(), ids, ct));
+    }
+
+    public static async Task<IResult> Authorize(string id, ClaimsPrincipal user, FollowService follows, CancellationToken ct) =>
+        ApiResults.ParseId(id) is { } requester ? ApiResults.From(await follows.AuthorizeAsync(user.RequiredAccountId(), requester, ct)) : ApiResults.NotFound();
+
+    public static async Task<IResult> Reject(string id, ClaimsPrincipal user, FollowService follows, CancellationToken ct) =>
+        ApiResults.ParseId(id) is { } requester ? ApiResults.From(await follows.RejectAsync(user.RequiredAccountId(), requester, ct)) : ApiResults.NotFound();
+}

@@ -1,0 +1,116 @@
+using System.Text.Json;
+using Dapper;
+using Fellows.Server.Configuration;
+using Fellows.Server.Features.Mastodon;
+using Npgsql;
+
+namespace Fellows.Server.Features.Accounts;
+
+/// <summary>Account rows as Mastodon API entities, in batches.</summary>
+public sealed class AccountPresenter(NpgsqlDataSource db, InstanceUrls urls)
+{
+    public InstanceUrls Urls => urls;
+
+    const string Counts = $"""
+        SELECT {AccountQueries.Columns},
+               (SELECT count(*) FROM follows f WHERE f.target_account_id = a.id)::int AS followers_count,
+               (SELECT count(*) FROM follows f WHERE f.account_id = a.id)::int AS following_count,
+               (SELECT count(*) FROM statuses s WHERE s.account_id = a.id AND s.deleted_at IS NULL AND s.visibility <= 1)::int AS statuses_count,
+               (SELECT max(s.created_at) FROM statuses s WHERE s.account_id = a.id AND s.deleted_at IS NULL) AS last_status_at
+        FROM accounts a WHERE a.id = ANY(@ids)
+        """;
+
+    public async Task<ApiAccount?> PresentAsync(long id, long? viewer, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var map = await PresentManyAsync(conn, [id], viewer, ct);
+        return map.GetValueOrDefault(id);
+    }
+
+    public async Task<IReadOnlyDictionary<long, ApiAccount>> PresentManyAsync(NpgsqlConnection conn, long[] ids, long? viewer, CancellationToken ct)
+    {
+        var rows = await conn.QueryAsync<AccountWithCounts>(new CommandDefinition(Counts, new { ids }, cancellationToken: ct));
+        var result = new Dictionary<long, ApiAccount>();
+        foreach (var row in rows)
+            result[row.Id] = Build(row, viewer);
+        return result;
+    }
+
+    ApiAccount Build(AccountWithCounts a, long? viewer)
+    {
+        var avatar = a.AvatarUrl ?? $"{urls.Base}/avatars/original/missing.png";
+        var header = a.HeaderUrl ?? $"{urls.Base}/headers/original/missing.png";
+        var self = viewer == a.Id;
+        return new ApiAccount
+        {
+            Id = ApiResults.Id(a.Id),
+            Username = a.Username,
+            Acct = a.Acct,
+            DisplayName = a.DisplayName,
+            Locked = a.Locked,
+            Bot = a.Bot,
+            Discoverable = a.Discoverable,
+            Indexable = a.Indexable,
+            Group = a.ActorType == "Group",
+            // Mastodon reports the day an account was created, at midnight.
+            CreatedAt = ApiResults.Date(new DateTimeOffset(a.CreatedAt.UtcDateTime.Date, TimeSpan.Zero)),
+            Note = a.Note,
+            Url = a.Url ?? a.Uri,
+            Uri = a.Uri,
+            Avatar = avatar,
+            AvatarStatic = avatar,
+            Header = header,
+            HeaderStatic = header,
+            // Fellows, not followers: follower counts are shown to the member themselves only.
+            FollowersCount = self ? a.FollowersCount : 0,
+            FollowingCount = a.FollowingCount,
+            StatusesCount = a.StatusesCount,
+            LastStatusAt = a.LastStatusAt?.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            HideCollections = false,
+            Noindex = !a.Indexable,
+            Emojis = [],
+            Fields = ParseFields(a.Fields),
+        };
+    }
+
+    static List<ApiField> ParseFields(string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind != JsonValueKind.Array ? [] : doc.RootElement.EnumerateArray()
+                .Select(f => new ApiField(
+                    f.TryGetProperty("name", out var n) ? n.GetString() ?? "" : "",
+                    f.TryGetProperty("value", out var v) ? v.GetString() ?? "" : "",
+                    null))
+                .ToList();
+        }
+        catch (JsonException) { return []; }
+    }
+
+    sealed record AccountWithCounts
+    {
+        public required long Id { get; init; }
+        public required string Username { get; init; }
+        public string? Domain { get; init; }
+        public required string Uri { get; init; }
+        public string? Url { get; init; }
+        public required string ActorType { get; init; }
+        public required string DisplayName { get; init; }
+        public required string Note { get; init; }
+        public string? AvatarUrl { get; init; }
+        public string? HeaderUrl { get; init; }
+        public required bool Locked { get; init; }
+        public required bool Bot { get; init; }
+        public required bool Discoverable { get; init; }
+        public required bool Indexable { get; init; }
+        public required string Fields { get; init; }
+        public required DateTimeOffset CreatedAt { get; init; }
+        public required int FollowersCount { get; init; }
+        public required int FollowingCount { get; init; }
+        public required int StatusesCount { get; init; }
+        public DateTimeOffset? LastStatusAt { get; init; }
+
+        public string Acct => Domain is null ? Username : $"{Username}@{Domain}";
+    }
+}

@@ -1,0 +1,46 @@
+using Fellows.Federation.Http;
+using Fellows.Server.Configuration;
+using Fellows.Server.Features.ActivityPub;
+using Fellows.Server.Features.Delivery;
+using Fellows.Server.Features.Inbox;
+using Microsoft.Extensions.Options;
+
+namespace Fellows.Server.Features.Federation;
+
+public static class FederationRegistration
+{
+    /// <summary>The protocol client (SSRF-filtered, signed, Polly-guarded), remote actors, inbox and outbound publishing.</summary>
+    public static IServiceCollection AddFederation(this IServiceCollection services)
+    {
+        services.AddSingleton(sp =>
+        {
+            var instance = sp.GetRequiredService<IOptions<InstanceOptions>>().Value;
+            return new FederationHttpOptions
+            {
+                Domain = instance.Domain,
+                Version = FellowsVersion.Current,
+                AllowPrivateNetworks = instance.AllowPrivateNetworks,
+            };
+        });
+        services.AddSingleton<ISignatureSchemePreferences, InMemorySignatureSchemePreferences>();
+        services.AddSingleton(sp => new ActivityPubClient(
+            FederationHttp.CreateClient(sp.GetRequiredService<FederationHttpOptions>()),
+            sp.GetRequiredService<FederationHttpOptions>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ISignatureSchemePreferences>()));
+        services.AddSingleton(sp =>
+        {
+            var scheme = sp.GetRequiredService<IOptions<InstanceOptions>>().Value.Scheme;
+            return new WebFingerClient(sp.GetRequiredService<ActivityPubClient>(), _ => scheme);
+        });
+        services.AddSingleton<RemoteActors>();
+        services.AddSingleton<MentionResolver>();
+        services.AddSingleton<NoteBuilder>();
+        services.AddSingleton<OutboundPublisher>();
+        services.AddSingleton<ActorDocuments>();
+        services.AddSingleton<IDeliverySender, SignedDeliverySender>();
+        services.AddSingleton<InboxProcessor>();
+        services.AddHostedService<InboxWorker>();
+        return services;
+    }
+}

@@ -1,0 +1,115 @@
+using System.Text.Json.Nodes;
+using Dapper;
+using Fellows.Federation;
+using Fellows.Federation.Vocabulary;
+using Fellows.Server.Configuration;
+using Fellows.Server.Features.Accounts;
+using Fellows.Server.Features.Delivery;
+using Fellows.Server.Features.Statuses;
+using Npgsql;
+
+namespace Fellows.Server.Features.Federation;
+
+/// <summary>
+/// Writes the activity that federates a member's action into the outbox, inside the caller's transaction, so
+/// the state change and its deliveries commit (or roll back) together. Local recipients need nothing here:
+/// they read the same tables.
+/// </summary>
+public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, OutboxWriter outbox)
+{
+    public async Task StatusCreatedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, Status? parent,
+        IReadOnlyList<Account> mentioned, IReadOnlyList<string> tags, CancellationToken ct)
+    {
+        var note = notes.Build(author, status, parent?.Uri, mentioned, tags);
+        var activity = ActivityPubWriter.Create(urls.StatusActivity(author.Username, status.Id), note);
+        var recipients = mentioned.Where(m => !m.IsLocal).Select(m => m.Uri).ToList();
+        // The author of the post replied to hears of the reply even when the text does not mention them,
+        // unless the reply is direct (then only those mentioned may see it).
+        if (parent is not null && status.VisibilityLevel != Visibility.Direct)
+        {
+            var parentAuthor = await AccountAsync(conn, tx, parent.AccountId, ct);
+            if (!parentAuthor.IsLocal) recipients.Add(parentAuthor.Uri);
+        }
+        await EnqueueAsync(conn, tx, author, activity, toFollowers: status.VisibilityLevel != Visibility.Direct, recipients, ct);
+    }
+
+    public async Task StatusDeletedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, CancellationToken ct)
+    {
+        var mentioned = (await conn.QueryAsync<string>(new CommandDefinition(
+            "SELECT a.uri FROM mentions m JOIN accounts a ON a.id = m.account_id WHERE m.status_id = @id AND a.domain IS NOT NULL",
+            new { id = status.Id }, tx, cancellationToken: ct))).ToList();
+        var activity = ActivityPubWriter.Delete($"{status.Uri}#delete", author.Uri,
+            status.Uri, [ActivityStreams.Public], [urls.Followers(author.Username), .. mentioned]);
+        activity["object"] = ActivityPubWriter.Tombstone(status.Uri, "Note");
+        await EnqueueAsync(conn, tx, author, activity, toFollowers: status.VisibilityLevel != Visibility.Direct, mentioned, ct);
+    }
+
+    public async Task LikeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account actor, Status status, string likeId, CancellationToken ct)
+    {
+        var author = await AccountAsync(conn, tx, status.AccountId, ct);
+        if (author.IsLocal) return;
+        await EnqueueAsync(conn, tx, actor, ActivityPubWriter.Like(likeId, actor.Uri, status.Uri, author.Uri), toFollowers: false, [author.Uri], ct);
+    }
+
+    public async Task UndoLikeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account actor, Status status, string likeId, CancellationToken ct)
+    {
+        var author = await AccountAsync(conn, tx, status.AccountId, ct);
+        if (author.IsLocal) return;
+        var like = ActivityPubWriter.Like(likeId, actor.Uri, status.Uri, author.Uri);
+        await EnqueueAsync(conn, tx, actor, ActivityPubWriter.Undo($"{likeId}/undo", actor.Uri, like, [author.Uri]), toFollowers: false, [author.Uri], ct);
+    }
+
+    public async Task ReblogAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account actor, Status boost, Status original, CancellationToken ct)
+    {
+        var author = await AccountAsync(conn, tx, original.AccountId, ct);
+        var activity = Announce(actor, boost, original, author);
+        await EnqueueAsync(conn, tx, actor, activity, toFollowers: true, author.IsLocal ? [] : [author.Uri], ct);
+    }
+
+    public async Task UnreblogAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account actor, Status boost, Status original, CancellationToken ct)
+    {
+        var author = await AccountAsync(conn, tx, original.AccountId, ct);
+        var announce = Announce(actor, boost, original, author);
+        var undo = ActivityPubWriter.Undo($"{boost.Uri}/undo", actor.Uri, announce, [ActivityStreams.Public]);
+        await EnqueueAsync(conn, tx, actor, undo, toFollowers: true, author.IsLocal ? [] : [author.Uri], ct);
+    }
+
+    JsonObject Announce(Account actor, Status boost, Status original, Account author) =>
+        ActivityPubWriter.Announce(boost.Uri, actor.Uri, original.Uri, [ActivityStreams.Public],
+            [author.Uri, urls.Followers(actor.Username)], boost.CreatedAt);
+
+    public Task FollowAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account me, Account target, string followId, CancellationToken ct) =>
+        EnqueueAsync(conn, tx, me, ActivityPubWriter.Follow(followId, me.Uri, target.Uri), toFollowers: false, [target.Uri], ct);
+
+    public Task UndoFollowAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account me, Account target, string followId, CancellationToken ct)
+    {
+        var follow = ActivityPubWriter.Follow(followId, me.Uri, target.Uri);
+        return EnqueueAsync(conn, tx, me, ActivityPubWriter.Undo($"{followId}/undo", me.Uri, follow, [target.Uri]), toFollowers: false, [target.Uri], ct);
+    }
+
+    public Task AcceptFollowAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account me, Account follower, string? followId, CancellationToken ct) =>
+        EnqueueAsync(conn, tx, me, ActivityPubWriter.Accept(urls.NewActivity(me.Username, "accepts"), me.Uri,
+            followId ?? urls.NewActivity(follower.Username, "follows"), follower.Uri), toFollowers: false, [follower.Uri], ct);
+
+    public Task RejectFollowAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account me, Account follower, string? followId, CancellationToken ct) =>
+        EnqueueAsync(conn, tx, me, ActivityPubWriter.Reject(urls.NewActivity(me.Username, "rejects"), me.Uri,
+            followId ?? urls.NewActivity(follower.Username, "follows"), follower.Uri), toFollowers: false, [follower.Uri], ct);
+
+    async Task EnqueueAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account actor, JsonObject activity, bool toFollowers,
+        IReadOnlyList<string> actorUris, CancellationToken ct)
+    {
+        if (!toFollowers && actorUris.Count == 0) return;
+        await outbox.EnqueueAsync(conn, tx, new OutgoingActivity
+        {
+            ActivityId = activity["id"]!.GetValue<string>(),
+            ActorAccountId = actor.Id,
+            Body = ActivityPubWriter.Serialize(activity),
+            ToFollowersOf = toFollowers ? [actor.Id] : [],
+            ToActorUris = actorUris.Distinct().ToArray(),
+            ToInboxes = [],
+        }, ct);
+    }
+
+    static Task<Account> AccountAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, CancellationToken ct) =>
+        conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id }, tx, cancellationToken: ct));
+}

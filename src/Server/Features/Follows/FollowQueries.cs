@@ -1,0 +1,56 @@
+namespace Fellows.Server.Features.Follows;
+
+static class FollowQueries
+{
+    public const string InsertFollow = """
+        INSERT INTO follows (account_id, target_account_id, uri, show_reblogs, notify, created_at)
+        VALUES (@accountId, @targetId, @uri, @showReblogs, @notify, @now)
+        ON CONFLICT (account_id, target_account_id) DO UPDATE SET show_reblogs = excluded.show_reblogs, notify = excluded.notify
+        """;
+
+    public const string InsertRequest = """
+        INSERT INTO follow_requests (account_id, target_account_id, uri, show_reblogs, notify, created_at)
+        VALUES (@accountId, @targetId, @uri, @showReblogs, @notify, @now)
+        ON CONFLICT (account_id, target_account_id) DO UPDATE SET uri = excluded.uri, show_reblogs = excluded.show_reblogs, notify = excluded.notify
+        """;
+
+    public const string FindFollow = "SELECT id, account_id, target_account_id, uri, show_reblogs, notify FROM follows WHERE account_id = @accountId AND target_account_id = @targetId";
+    public const string FindRequest = "SELECT id, account_id, target_account_id, uri, show_reblogs, notify FROM follow_requests WHERE account_id = @accountId AND target_account_id = @targetId";
+    public const string DeleteFollow = "DELETE FROM follows WHERE account_id = @accountId AND target_account_id = @targetId RETURNING uri";
+    public const string DeleteRequest = "DELETE FROM follow_requests WHERE account_id = @accountId AND target_account_id = @targetId RETURNING uri";
+
+    /// <summary>A pending request becomes a follow: what happens when the target accepts.</summary>
+    public const string PromoteRequest = """
+        WITH r AS (DELETE FROM follow_requests WHERE account_id = @accountId AND target_account_id = @targetId RETURNING *)
+        INSERT INTO follows (account_id, target_account_id, uri, show_reblogs, notify, created_at)
+        SELECT account_id, target_account_id, uri, show_reblogs, notify, @now FROM r
+        ON CONFLICT (account_id, target_account_id) DO NOTHING
+        RETURNING id
+        """;
+
+    public const string Relationships = """
+        SELECT t.id,
+               f.id IS NOT NULL AS following, coalesce(f.show_reblogs, fr.show_reblogs, true) AS showing_reblogs,
+               coalesce(f.notify, fr.notify, false) AS notifying,
+               EXISTS (SELECT 1 FROM follows x WHERE x.account_id = t.id AND x.target_account_id = @me) AS followed_by,
+               EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = @me AND b.target_account_id = t.id) AS blocking,
+               EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = t.id AND b.target_account_id = @me) AS blocked_by,
+               fr.id IS NOT NULL AS requested,
+               EXISTS (SELECT 1 FROM follow_requests y WHERE y.account_id = t.id AND y.target_account_id = @me) AS requested_by,
+               EXISTS (SELECT 1 FROM domain_blocks d WHERE d.domain = t.domain) AS domain_blocking
+        FROM accounts t
+        LEFT JOIN follows f ON f.account_id = @me AND f.target_account_id = t.id
+        LEFT JOIN follow_requests fr ON fr.account_id = @me AND fr.target_account_id = t.id
+        WHERE t.id = ANY(@ids)
+        """;
+}
+
+public sealed record FollowRow
+{
+    public required long Id { get; init; }
+    public required long AccountId { get; init; }
+    public required long TargetAccountId { get; init; }
+    public string? Uri { get; init; }
+    public required bool ShowReblogs { get; init; }
+    public required bool Notify { get; init; }
+}

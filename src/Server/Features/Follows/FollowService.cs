@@ -1,0 +1,150 @@
+using Dapper;
+using Fellows.Server.Common;
+using Fellows.Server.Configuration;
+using Fellows.Server.Features.Accounts;
+using Fellows.Server.Features.Federation;
+using Fellows.Server.Features.Mastodon;
+using Npgsql;
+
+namespace Fellows.Server.Features.Follows;
+
+/// <summary>
+/// Following. A follow of a local unlocked member takes effect at once; a locked member's, or any remote
+/// actor's, starts as a request until accepted (remote servers answer with Accept or Reject).
+/// </summary>
+public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, OutboundPublisher publisher)
+{
+    public async Task<Result<ApiRelationship>> FollowAsync(long accountId, long targetId, bool? reblogs, bool? notify, CancellationToken ct)
+    {
+        if (accountId == targetId) return Error.Forbidden("You cannot follow yourself");
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var target = await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = targetId }, tx, cancellationToken: ct));
+        if (target is null || target.DeletedAt is not null || target.SuspendedAt is not null) return Error.NotFound();
+        if (target.ActorType == "Application" && target.IsLocal) return Error.Forbidden("The instance actor cannot be followed");
+        var blocked = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM blocks WHERE (account_id = @a AND target_account_id = @b) OR (account_id = @b AND target_account_id = @a))",
+            new { a = accountId, b = targetId }, tx, cancellationToken: ct));
+        if (blocked) return Error.Forbidden("You cannot follow this account");
+
+        var me = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+        var existing = await conn.QuerySingleOrDefaultAsync<FollowRow>(new CommandDefinition(FollowQueries.FindFollow, new { accountId, targetId }, tx, cancellationToken: ct));
+        var now = clock.GetUtcNow();
+        var args = new { accountId, targetId, showReblogs = reblogs ?? existing?.ShowReblogs ?? true, notify = notify ?? existing?.Notify ?? false, now, uri = (string?)null };
+        if (existing is not null)
+        {
+            // Already following: only the options change, nothing federates.
+            await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertFollow, args with { uri = existing.Uri }, tx, cancellationToken: ct));
+        }
+        else if (target.IsLocal && !target.Locked)
+        {
+            await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertFollow, args, tx, cancellationToken: ct));
+        }
+        else
+        {
+            var pending = await conn.QuerySingleOrDefaultAsync<FollowRow>(new CommandDefinition(FollowQueries.FindRequest, new { accountId, targetId }, tx, cancellationToken: ct));
+            var followId = pending?.Uri ?? urls.NewActivity(me.Username, "follows");
+            await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertRequest, args with { uri = followId }, tx, cancellationToken: ct));
+            if (!target.IsLocal && pending is null)
+                await publisher.FollowAsync(conn, tx, me, target, followId, ct);
+        }
+        await tx.CommitAsync(ct);
+        return await RelationshipAsync(accountId, targetId, ct);
+    }
+
+    public async Task<Result<ApiRelationship>> UnfollowAsync(long accountId, long targetId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var target = await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = targetId }, tx, cancellationToken: ct));
+        if (target is null) return Error.NotFound();
+        var me = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+        var uris = (await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteFollow, new { accountId, targetId }, tx, cancellationToken: ct)))
+            .Concat(await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteRequest, new { accountId, targetId }, tx, cancellationToken: ct)))
+            .ToList();
+        if (uris.Count > 0 && !target.IsLocal)
+            await publisher.UndoFollowAsync(conn, tx, me, target, uris[0] ?? urls.NewActivity(me.Username, "follows"), ct);
+        await tx.CommitAsync(ct);
+        return await RelationshipAsync(accountId, targetId, ct);
+    }
+
+    /// <summary>A locked member accepts a pending follow request (local or remote).</summary>
+    public async Task<Result<ApiRelationship>> AuthorizeAsync(long accountId, long requesterId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var request = await conn.QuerySingleOrDefaultAsync<FollowRow>(new CommandDefinition(FollowQueries.FindRequest,
+            new { accountId = requesterId, targetId = accountId }, tx, cancellationToken: ct));
+        if (request is null) return Error.NotFound();
+        await conn.ExecuteAsync(new CommandDefinition(FollowQueries.PromoteRequest,
+            new { accountId = requesterId, targetId = accountId, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
+        var requester = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = requesterId }, tx, cancellationToken: ct));
+        if (!requester.IsLocal)
+        {
+            var me = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+            await publisher.AcceptFollowAsync(conn, tx, me, requester, request.Uri, ct);
+        }
+        await tx.CommitAsync(ct);
+        return await RelationshipAsync(accountId, requesterId, ct);
+    }
+
+    public async Task<Result<ApiRelationship>> RejectAsync(long accountId, long requesterId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var request = await conn.QuerySingleOrDefaultAsync<FollowRow>(new CommandDefinition(FollowQueries.FindRequest,
+            new { accountId = requesterId, targetId = accountId }, tx, cancellationToken: ct));
+        if (request is null) return Error.NotFound();
+        await conn.ExecuteAsync(new CommandDefinition(FollowQueries.DeleteRequest, new { accountId = requesterId, targetId = accountId }, tx, cancellationToken: ct));
+        var requester = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = requesterId }, tx, cancellationToken: ct));
+        if (!requester.IsLocal)
+        {
+            var me = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+            await publisher.RejectFollowAsync(conn, tx, me, requester, request.Uri, ct);
+        }
+        await tx.CommitAsync(ct);
+        return await RelationshipAsync(accountId, requesterId, ct);
+    }
+
+    public async Task<ApiRelationship> RelationshipAsync(long me, long targetId, CancellationToken ct) =>
+        (await RelationshipsAsync(me, [targetId], ct)).Single();
+
+    public async Task<IReadOnlyList<ApiRelationship>> RelationshipsAsync(long me, long[] ids, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = (await conn.QueryAsync<RelationshipRow>(new CommandDefinition(FollowQueries.Relationships, new { me, ids }, cancellationToken: ct)))
+            .ToDictionary(r => r.Id);
+        return ids.Where(rows.ContainsKey).Select(id => rows[id]).Select(r => new ApiRelationship
+        {
+            Id = ApiResults.Id(r.Id),
+            Following = r.Following,
+            ShowingReblogs = r.ShowingReblogs,
+            Notifying = r.Notifying,
+            Languages = [],
+            FollowedBy = r.FollowedBy,
+            Blocking = r.Blocking,
+            BlockedBy = r.BlockedBy,
+            Muting = false,
+            MutingNotifications = false,
+            Requested = r.Requested,
+            RequestedBy = r.RequestedBy,
+            DomainBlocking = r.DomainBlocking,
+            Endorsed = false,
+            Note = "",
+        }).ToList();
+    }
+
+    sealed record RelationshipRow
+    {
+        public required long Id { get; init; }
+        public required bool Following { get; init; }
+        public required bool ShowingReblogs { get; init; }
+        public required bool Notifying { get; init; }
+        public required bool FollowedBy { get; init; }
+        public required bool Blocking { get; init; }
+        public required bool BlockedBy { get; init; }
+        public required bool Requested { get; init; }
+        public required bool RequestedBy { get; init; }
+        public required bool DomainBlocking { get; init; }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Security.Cryptography;
+using Dapper;
+using Fellows.Federation.Json;
+using Fellows.Federation.Signatures;
+using Fellows.Federation.Vocabulary;
+using Fellows.Server.Configuration;
+using Fellows.Server.Features.Federation;
+using Microsoft.AspNetCore.Http.Features;
+using Npgsql;
+
+namespace Fellows.Server.Features.Inbox;
+
+/// <summary>
+/// Personal and shared inboxes: size cap, JSON limits, signature, origin, then the raw activity is stored
+/// durably and answered 202; the inbox worker applies it. Nothing here trusts the body before the signature.
+/// </summary>
+public static class InboxEndpoints
+{
+    public static void MapInboxEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("").WithTags("Inbox");
+        group.MapPost("/inbox", Receive).WithName("SharedInbox");
+        group.MapPost("/actor/inbox", Receive).WithName("InstanceActorInbox");
+        group.MapPost("/users/{username}/inbox", Receive).WithName("PersonalInbox");
+    }
+
+    static IResult Refuse(int status, string reason) => Results.Json(new { error = reason }, statusCode: status);
+
+    public static async Task<IResult> Receive(HttpContext context, string? username, NpgsqlDataSource db, RemoteActors actors,
+        InstanceUrls urls, TimeProvider clock, ILogger<InboxMarker> logger, CancellationToken ct)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = JsonLimits.MaxBytes;
+        byte[] body;
+        try
+        {
+            using var buffer = new MemoryStream();
+            await context.Request.Body.CopyToAsync(buffer, ct);
+            body = buffer.ToArray();
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Refuse(413, "body too large");
+        }
+        if (body.Length > JsonLimits.MaxBytes) return Refuse(413, "body too large");
+
+        var parsed = JsonLimits.Parse(body);
+        if (!parsed.IsSuccess) return Refuse(parsed.Failure == JsonReadFailure.TooLarge ? 413 : 400, parsed.Error!);
+        using var document = parsed.Document!;
+        if (!RemoteActivity.TryRead(document.RootElement, out var activity, out var error)) return Refuse(400, error);
+
+        if (!Uri.TryCreate(activity.Actor, UriKind.Absolute, out var actorUri)) return Refuse(400, "actor is not a URL");
+        var actorHost = Fellows.Federation.Http.ActivityPubClient.HostKey(actorUri);
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            var blocked = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(InboxQueries.DomainBlocked, new { host = actorHost }, cancellationToken: ct));
+            if (blocked) return Refuse(403, "domain is blocked");
+        }
+
+        // Signature: parse, find the key (fetching the actor if we don't know it), verify; on failure refetch
+        // the key once in case the actor rotated it.
+        var request = IncomingRequest.Create(context.Request.Method,
+            new Uri(urls.Base + context.Request.Path + context.Request.QueryString),
+            context.Request.Headers.Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString())), body)
+            with { RawPathAndQuery = context.Features.Get<IHttpRequestFeature>()?.RawTarget };
+        var signature = SignatureParser.TryParse(request);
+        if (!signature.Success) return Refuse(401, signature.Error!.Reason);
+        var keyId = signature.Signature!.KeyId;
+
+        var key = await actors.GetKeyAsync(keyId, refresh: false, ct);
+        if (key is null && activity.Type == "Delete" && activity.ObjectId == activity.Actor)
+        {
+            // An actor deleting itself is usually already gone (410), so its key can't be fetched: nothing of
+            // ours can be affected by a Delete we can't verify of an actor we don't know. Accept it quietly.
+            return Results.Accepted();
+        }
+        if (key is null) return Refuse(401, "signing key could not be fetched");
+        var now = clock.GetUtcNow();
+        var verification = SignatureVerifier.Verify(signature.Signature, request, key, now);
+        if (!verification.IsValid && verification.Failure == SignatureFailure.BadSignature)
+        {
+            var refreshed = await actors.GetKeyAsync(keyId, refresh: true, ct);
+            if (refreshed is not null)
+            {
+                key = refreshed;
+                verification = SignatureVerifier.Verify(signature.Signature, request, key, now);
+            }
+        }
+        if (!verification.IsValid) return Refuse(401, verification.Reason);
+
+        // Origin: the key speaks only for its own actor.
+        if (!key.IsOwnedBy(activity.Actor))
+        {
+            logger.LogWarning("Key {KeyId} of {Owner} signed an activity of {Actor}", keyId, key.OwnerId, activity.Actor);
+            return Refuse(401, "signing key does not belong to the activity's actor");
+        }
+        if (activity.Id is { } activityId && !RemoteActors.SameOrigin(activityId, activity.Actor))
+            return Refuse(400, "activity id is not on the actor's origin");
+
+        long? recipient = null;
+        if (username is not null)
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            recipient = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT id FROM accounts WHERE lower(username) = lower(@username) AND domain IS NULL", new { username }, cancellationToken: ct));
+            if (recipient is null) return Results.NotFound();
+        }
+
+        // Activities without an id (transient ones) are identified by their content, so a replay is still caught.
+        var id = activity.Id ?? "urn:sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            await conn.ExecuteAsync(new CommandDefinition(InboxQueries.Insert, new
+            {
+                activityId = id,
+                activityType = activity.Type,
+                actorUri = activity.Actor,
+                keyId,
+                recipient,
+                body = System.Text.Encoding.UTF8.GetString(body),
+                now,
+            }, cancellationToken: ct));
+        }
+        return Results.Accepted();
+    }
+
+    /// <summary>Category type for the inbox logger.</summary>
+    public sealed class InboxMarker;
+}
+
+static class InboxQueries
+{
+    public const string DomainBlocked = "SELECT EXISTS (SELECT 1 FROM domain_blocks WHERE domain = @host AND severity = 'suspend')";
+
+    /// <summary>Replays collide on the activity id and are dropped; NOTIFY wakes the worker on commit.</summary>
+    public const string Insert = """
+        WITH ins AS (
+            INSERT INTO inbox_activities (activity_id, activity_type, actor_uri, key_id, recipient_account_id, body, received_at, next_attempt_at)
+            VALUES (@activityId, @activityType, @actorUri, @keyId, @recipient, @body, @now, @now)
+            ON CONFLICT (activity_id) DO NOTHING
+            RETURNING id)
+        SELECT pg_notify('fellows_inbox', '') FROM ins
+        """;
+
+    public const string Claim = """
+        UPDATE inbox_activities SET attempts = attempts + 1, next_attempt_at = @leaseUntil
+        WHERE id IN (SELECT id FROM inbox_activities WHERE state = 0 AND next_attempt_at <= @now
+                     ORDER BY id LIMIT @batch FOR UPDATE SKIP LOCKED)
+        RETURNING id, activity_id, activity_type, actor_uri, recipient_account_id, body, attempts
+        """;
+
+    public const string Done = "UPDATE inbox_activities SET state = 1, processed_at = @now, last_error = NULL WHERE id = @id";
+    public const string Failed = "UPDATE inbox_activities SET state = CASE WHEN attempts >= 5 THEN 2 ELSE 0 END, next_attempt_at = @retryAt, last_error = @error WHERE id = @id";
+}

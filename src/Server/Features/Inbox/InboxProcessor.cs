@@ -1,0 +1,414 @@
+using System.Text.Json;
+using Dapper;
+using Fellows.Federation.Html;
+using Fellows.Federation.Http;
+using Fellows.Federation.Vocabulary;
+using Fellows.Server.Configuration;
+using Fellows.Server.Features.Accounts;
+using Fellows.Server.Features.Federation;
+using Fellows.Server.Features.Follows;
+using Fellows.Server.Features.Instance;
+using Fellows.Server.Features.Statuses;
+using Npgsql;
+
+namespace Fellows.Server.Features.Inbox;
+
+/// <summary>
+/// Applies one verified inbound activity. The signature proved who the actor is; every rule below keeps that
+/// actor to what is theirs: their own notes, likes, boosts and follows, never another's.
+/// </summary>
+public sealed class InboxProcessor(
+    NpgsqlDataSource db, RemoteActors actors, ActivityPubClient client, InstanceActor instance, InstanceUrls urls,
+    OutboundPublisher publisher, TimeProvider clock, ILogger<InboxProcessor> logger)
+{
+    /// <summary>Null when applied (or deliberately ignored); an error message when it should be retried.</summary>
+    public async Task<string?> ProcessAsync(InboxItem item, CancellationToken ct)
+    {
+        using var doc = JsonDocument.Parse(item.Body);
+        if (!RemoteActivity.TryRead(doc.RootElement, out var activity, out var error)) return null;
+        var actor = await actors.ResolveAsync(activity.Actor, forceRefresh: false, ct);
+        if (actor is null) return "actor could not be resolved";
+        if (actor.IsLocal) return null;
+
+        switch (activity.Type)
+        {
+            case "Follow": await FollowAsync(actor, activity, ct); break;
+            case "Accept": await AcceptAsync(actor, activity, ct); break;
+            case "Reject": await RejectAsync(actor, activity, ct); break;
+            case "Undo": await UndoAsync(actor, activity, ct); break;
+            case "Create": return await CreateAsync(actor, activity, ct);
+            case "Update": return await UpdateAsync(actor, activity, ct);
+            case "Delete": await DeleteAsync(actor, activity, ct); break;
+            case "Like": await LikeAsync(actor, activity, ct); break;
+            case "Announce": return await AnnounceAsync(actor, activity, ct);
+            case "Block": await BlockAsync(actor, activity, ct); break;
+            case "Move": await MoveAsync(actor, activity, ct); break;
+            default:
+                logger.LogDebug("Ignoring {Type} from {Actor}", activity.Type, actor.Uri);
+                break;
+        }
+        return null;
+    }
+
+    static async Task<Account?> LocalAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string? uri, CancellationToken ct) =>
+        uri is null ? null : await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(
+            AccountQueries.ByUri + " AND a.domain IS NULL AND a.deleted_at IS NULL", new { uri }, tx, cancellationToken: ct));
+
+    async Task FollowAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var target = await LocalAsync(conn, tx, activity.ObjectId, ct);
+        if (target is null || target.ActorType != "Person") return;
+        var blocked = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM blocks WHERE account_id = @t AND target_account_id = @a)", new { t = target.Id, a = actor.Id }, tx, cancellationToken: ct));
+        var now = clock.GetUtcNow();
+        if (blocked)
+        {
+            await publisher.RejectFollowAsync(conn, tx, target, actor, activity.Id, ct);
+        }
+        else if (target.Locked)
+        {
+            await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertRequest,
+                new { accountId = actor.Id, targetId = target.Id, uri = activity.Id, showReblogs = true, notify = false, now }, tx, cancellationToken: ct));
+        }
+        else
+        {
+            await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertFollow,
+                new { accountId = actor.Id, targetId = target.Id, uri = activity.Id, showReblogs = true, notify = false, now }, tx, cancellationToken: ct));
+            await publisher.AcceptFollowAsync(conn, tx, target, actor, activity.Id, ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Accept of one of our Follows: only the followee can accept it.</summary>
+    async Task AcceptAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    {
+        var followId = activity.InnerActivity?.Id ?? activity.ObjectId;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var request = await conn.QuerySingleOrDefaultAsync<FollowRow>(new CommandDefinition(
+            "SELECT id, account_id, target_account_id, uri, show_reblogs, notify FROM follow_requests WHERE target_account_id = @actor AND (uri = @followId OR @byActor)",
+            new { actor = actor.Id, followId, byActor = activity.InnerActivity?.Actor is { } follower && await LocalAsync(conn, tx, follower, ct) is not null && followId is null },
+            tx, cancellationToken: ct));
+        if (request is null && activity.InnerActivity?.Actor is { } followerUri && await LocalAsync(conn, tx, followerUri, ct) is { } local)
+        {
+            // Some servers echo a Follow without its id; match on the pair instead.
+            request = await conn.QuerySingleOrDefaultAsync<FollowRow>(new CommandDefinition(FollowQueries.FindRequest,
+                new { accountId = local.Id, targetId = actor.Id }, tx, cancellationToken: ct));
+        }
+        if (request is null) return;
+        await conn.ExecuteAsync(new CommandDefinition(FollowQueries.PromoteRequest,
+            new { accountId = request.AccountId, targetId = actor.Id, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+    }
+
+    async Task RejectAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    {
+        var followId = activity.InnerActivity?.Id ?? activity.ObjectId;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("""
+            DELETE FROM follow_requests WHERE target_account_id = @actor AND uri = @followId;
+            DELETE FROM follows WHERE target_account_id = @actor AND uri = @followId;
+            """, new { actor = actor.Id, followId }, cancellationToken: ct));
+    }
+
+    async Task UndoAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    {
+        var inner = activity.InnerActivity;
+        var innerId = inner?.Id ?? activity.ObjectId;
+        // Only the actor who did something can undo it.
+        if (inner is not null && inner.Actor != actor.Uri) return;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        switch (inner?.Type)
+        {
+            case "Follow":
+                var target = await LocalAsync(conn, tx, inner.ObjectId, ct);
+                if (target is not null)
+                    await conn.ExecuteAsync(new CommandDefinition("""
+                        DELETE FROM follows WHERE account_id = @a AND target_account_id = @t;
+                        DELETE FROM follow_requests WHERE account_id = @a AND target_account_id = @t;
+                        """, new { a = actor.Id, t = target.Id }, tx, cancellationToken: ct));
+                break;
+            case "Like":
+                var statusId = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
+                    "DELETE FROM favourites f WHERE f.account_id = @a AND (f.uri = @innerId OR f.status_id = (SELECT id FROM statuses WHERE uri = @objectId)) RETURNING f.status_id",
+                    new { a = actor.Id, innerId, objectId = inner.ObjectId }, tx, cancellationToken: ct));
+                if (statusId is not null)
+                    await conn.ExecuteAsync(new CommandDefinition("UPDATE statuses SET favourites_count = greatest(favourites_count - 1, 0) WHERE id = @statusId", new { statusId }, tx, cancellationToken: ct));
+                break;
+            case "Announce":
+                var original = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
+                    "UPDATE statuses SET deleted_at = @now WHERE account_id = @a AND uri = @innerId AND reblog_of_id IS NOT NULL AND deleted_at IS NULL RETURNING reblog_of_id",
+                    new { a = actor.Id, innerId, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
+                if (original is not null)
+                    await conn.ExecuteAsync(new CommandDefinition("UPDATE statuses SET reblogs_count = greatest(reblogs_count - 1, 0) WHERE id = @original", new { original }, tx, cancellationToken: ct));
+                break;
+            case "Block":
+                var blocked = await LocalAsync(conn, tx, inner.ObjectId, ct);
+                if (blocked is not null)
+                    await conn.ExecuteAsync(new CommandDefinition("DELETE FROM blocks WHERE account_id = @a AND target_account_id = @t",
+                        new { a = actor.Id, t = blocked.Id }, tx, cancellationToken: ct));
+                break;
+            default:
+                // An Undo referring to an activity by id only: try the ones we store by id.
+                await conn.ExecuteAsync(new CommandDefinition("""
+                    DELETE FROM follows WHERE account_id = @a AND uri = @innerId;
+                    DELETE FROM follow_requests WHERE account_id = @a AND uri = @innerId;
+                    DELETE FROM favourites WHERE account_id = @a AND uri = @innerId;
+                    """, new { a = actor.Id, innerId }, tx, cancellationToken: ct));
+                break;
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// The note as its author's server has it: an embedded object from the actor's own origin is taken as
+    /// sent; anything else is refetched from its id, never trusted (FEP-fe34).
+    /// </summary>
+    async Task<RemoteObject?> AuthenticNoteAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    {
+        if (activity.EmbeddedObject is { } embedded && RemoteObject.TryRead(embedded, out var note, out _)
+            && RemoteActors.SameOrigin(note.Id, actor.Uri))
+            return note;
+        if (activity.ObjectId is null || !Uri.TryCreate(activity.ObjectId, UriKind.Absolute, out var objectUri)) return null;
+        using var fetched = await client.FetchAsync(objectUri, instance.Signer, ct);
+        return fetched.IsOk && RemoteObject.TryRead(fetched.Document!.RootElement, out var refetched, out _) ? refetched : null;
+    }
+
+    async Task<string?> CreateAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    {
+        var note = await AuthenticNoteAsync(actor, activity, ct);
+        if (note is null) return null;
+        if (note.Type is not ("Note" or "Article" or "Page" or "Question" or "Video")) return null;
+        if (note.AttributedTo != actor.Uri) return null;
+        await StoreNoteAsync(actor, note, ct);
+        return null;
+    }
+
+    async Task<Status?> StoreNoteAsync(Account author, RemoteObject note, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var existing = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri, new { uri = note.Id }, cancellationToken: ct));
+        if (existing is not null) return existing;
+        var tombstoned = await conn.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM tombstones WHERE uri = @uri)", new { uri = note.Id }, cancellationToken: ct));
+        if (tombstoned) return null;
+
+        var recipients = note.To.Concat(note.Cc).ToList();
+        var visibility = note.IsPublic
+            ? (Addressing.IsPublic(note.To) ? Visibility.Public : Visibility.Unlisted)
+            : author.FollowersUrl is { } followers && recipients.Contains(followers) ? Visibility.Private : Visibility.Direct;
+
+        // Local accounts it concerns: mentioned (by tag or addressing), replied to, or following the author.
+        var mentionUris = note.Mentions.Select(m => m.Href).Concat(recipients).Distinct().ToArray();
+        var mentionedLocal = (await conn.QueryAsync<long>(new CommandDefinition(
+            "SELECT id FROM accounts WHERE uri = ANY(@uris) AND domain IS NULL", new { uris = mentionUris }, cancellationToken: ct))).ToList();
+        Status? parent = null;
+        if (note.InReplyTo is { } inReplyTo)
+            parent = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri, new { uri = inReplyTo }, cancellationToken: ct));
+        var followed = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM follows f JOIN accounts a ON a.id = f.account_id WHERE f.target_account_id = @id AND a.domain IS NULL)",
+            new { id = author.Id }, cancellationToken: ct));
+        if (!followed && mentionedLocal.Count == 0 && parent is null) return null;
+
+        var published = note.Published ?? clock.GetUtcNow();
+        if (published > clock.GetUtcNow().AddMinutes(5)) published = clock.GetUtcNow();
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = published }, tx, cancellationToken: ct));
+        var content = RemoteHtml.Sanitize(note.Content ?? "");
+        var inserted = await conn.ExecuteAsync(new CommandDefinition(StatusQueries.Insert + " ON CONFLICT (uri) DO NOTHING", new
+        {
+            id, uri = note.Id, url = note.Url ?? note.Id, accountId = author.Id, inReplyToId = parent?.Id, inReplyToUri = note.InReplyTo,
+            inReplyToAccountId = parent?.AccountId, reblogOfId = (long?)null, content, sourceText = (string?)null,
+            spoilerText = RemoteHtml.ToPlainText(note.Summary ?? ""), sensitive = note.Sensitive, visibility = (short)visibility,
+            language = note.Language, local = false, createdAt = published,
+        }, tx, cancellationToken: ct));
+        if (inserted == 0) return null;
+        foreach (var accountId in mentionedLocal)
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertMention, new { statusId = id, accountId }, tx, cancellationToken: ct));
+        foreach (var tag in note.Hashtags.Select(h => h.Name.TrimStart('#')).Where(t => t.Length is > 0 and <= 100).Distinct().Take(20))
+        {
+            var tagId = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.UpsertTag, new { name = tag }, tx, cancellationToken: ct));
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertStatusTag, new { statusId = id, tagId }, tx, cancellationToken: ct));
+        }
+        if (parent is not null)
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReplies, new { id = parent.Id }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id }, cancellationToken: ct));
+    }
+
+    async Task<string?> UpdateAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    {
+        if (activity.ObjectId == actor.Uri)
+        {
+            await actors.ResolveAsync(actor.Uri, forceRefresh: true, ct);
+            return null;
+        }
+        var note = await AuthenticNoteAsync(actor, activity, ct);
+        if (note is null || note.AttributedTo != actor.Uri) return null;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        // Only the owner can change a note.
+        await conn.ExecuteAsync(new CommandDefinition("""
+            UPDATE statuses SET content = @content, spoiler_text = @spoiler, sensitive = @sensitive, edited_at = @editedAt
+            WHERE uri = @uri AND account_id = @accountId AND deleted_at IS NULL
+            """, new
+        {
+            uri = note.Id, accountId = actor.Id, content = RemoteHtml.Sanitize(note.Content ?? ""),
+            spoiler = RemoteHtml.ToPlainText(note.Summary ?? ""), sensitive = note.Sensitive, editedAt = note.Updated ?? clock.GetUtcNow(),
+        }, cancellationToken: ct));
+        return null;
+    }
+
+    async Task DeleteAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    {
+        var objectId = activity.ObjectId;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var now = clock.GetUtcNow();
+        if (objectId == actor.Uri)
+        {
+            // The actor itself is gone: its follows and posts go with it.
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            await conn.ExecuteAsync(new CommandDefinition("""
+                UPDATE accounts SET deleted_at = @now WHERE id = @id;
+                DELETE FROM follows WHERE account_id = @id OR target_account_id = @id;
+                DELETE FROM follow_requests WHERE account_id = @id OR target_account_id = @id;
+                UPDATE statuses SET deleted_at = @now WHERE account_id = @id AND deleted_at IS NULL;
+                """, new { id = actor.Id, now }, tx, cancellationToken: ct));
+            await tx.CommitAsync(ct);
+            return;
+        }
+        // Only the owner can delete; remember the id so a late copy is not stored again.
+        var deleted = await conn.ExecuteScalarAsync<long?>(new CommandDefinition("""
+            UPDATE statuses SET deleted_at = @now WHERE uri = @objectId AND account_id = @accountId AND deleted_at IS NULL RETURNING in_reply_to_id
+            """, new { objectId, accountId = actor.Id, now }, cancellationToken: ct));
+        if (deleted is not null)
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.DecrementReplies, new { id = deleted }, cancellationToken: ct));
+        if (objectId is not null && RemoteActors.SameOrigin(objectId, actor.Uri))
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertTombstone, new { uri = objectId, accountId = actor.Id, now }, cancellationToken: ct));
+    }
+
+    async Task LikeAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var status = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(
+            StatusQueries.ByUri + " AND s.local AND s.deleted_at IS NULL", new { uri = activity.ObjectId }, cancellationToken: ct));
+        if (status is null || !await CanSeeAsync(conn, actor, status, ct)) return;
+        var inserted = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(StatusQueries.InsertFavourite,
+            new { accountId = actor.Id, statusId = status.Id, uri = activity.Id, now = clock.GetUtcNow() }, cancellationToken: ct));
+        if (inserted is not null)
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementFavourites, new { id = status.Id }, cancellationToken: ct));
+    }
+
+    async Task<string?> AnnounceAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    {
+        if (activity.Id is null || activity.ObjectId is null) return null;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var original = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri, new { uri = activity.ObjectId }, cancellationToken: ct));
+        if (original is null)
+        {
+            // A boost of something we don't have: fetch it from its own server (never trust an embedded copy).
+            if (!Uri.TryCreate(activity.ObjectId, UriKind.Absolute, out var objectUri)) return null;
+            using var fetched = await client.FetchAsync(objectUri, instance.Signer, ct);
+            if (!fetched.IsOk || !RemoteObject.TryRead(fetched.Document!.RootElement, out var note, out _) || note.AttributedTo is null) return null;
+            var author = await actors.ResolveAsync(note.AttributedTo, forceRefresh: false, ct);
+            if (author is null || author.IsLocal || !RemoteActors.SameOrigin(note.Id, author.Uri)) return null;
+            original = await StoreNoteAsync(author, note, ct) ?? await ForceStoreForBoostAsync(conn, author, note, actor, ct);
+            if (original is null) return null;
+        }
+        if (original.DeletedAt is not null || original.VisibilityLevel > Visibility.Unlisted) return null;
+        var followed = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM follows f JOIN accounts a ON a.id = f.account_id WHERE f.target_account_id = @id AND a.domain IS NULL)",
+            new { id = actor.Id }, cancellationToken: ct));
+        if (!followed && !original.Local) return null;
+        var now = clock.GetUtcNow();
+        var published = activity.Published is { } p && p < now ? p : now;
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = published }, tx, cancellationToken: ct));
+        var inserted = await conn.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO statuses (id, uri, url, account_id, reblog_of_id, content, spoiler_text, sensitive, visibility, local, created_at)
+            VALUES (@id, @uri, @uri, @accountId, @original, '', '', false, @visibility, false, @published)
+            ON CONFLICT (uri) DO NOTHING
+            """, new { id, uri = activity.Id, accountId = actor.Id, original = original.Id, visibility = (short)(activity.IsPublic ? Visibility.Public : Visibility.Private), published },
+            tx, cancellationToken: ct));
+        if (inserted > 0)
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReblogs, new { id = original.Id }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return null;
+    }
+
+    /// <summary>A boosted note is kept when the booster is followed here, even if its author isn't.</summary>
+    async Task<Status?> ForceStoreForBoostAsync(NpgsqlConnection conn, Account author, RemoteObject note, Account booster, CancellationToken ct)
+    {
+        var followed = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM follows f JOIN accounts a ON a.id = f.account_id WHERE f.target_account_id = @id AND a.domain IS NULL)",
+            new { id = booster.Id }, cancellationToken: ct));
+        if (!followed || !note.IsPublic) return null;
+        var now = clock.GetUtcNow();
+        var published = note.Published is { } p && p < now ? p : now;
+        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = published }, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.Insert + " ON CONFLICT (uri) DO NOTHING", new
+        {
+            id, uri = note.Id, url = note.Url ?? note.Id, accountId = author.Id, inReplyToId = (long?)null, inReplyToUri = note.InReplyTo,
+            inReplyToAccountId = (long?)null, reblogOfId = (long?)null, content = RemoteHtml.Sanitize(note.Content ?? ""), sourceText = (string?)null,
+            spoilerText = RemoteHtml.ToPlainText(note.Summary ?? ""), sensitive = note.Sensitive,
+            visibility = (short)(Addressing.IsPublic(note.To) ? Visibility.Public : Visibility.Unlisted), language = note.Language, local = false, createdAt = published,
+        }, cancellationToken: ct));
+        return await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri, new { uri = note.Id }, cancellationToken: ct));
+    }
+
+    async Task BlockAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var target = await LocalAsync(conn, tx, activity.ObjectId, ct);
+        if (target is null) return;
+        await conn.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO blocks (account_id, target_account_id, uri, created_at) VALUES (@a, @t, @uri, @now) ON CONFLICT (account_id, target_account_id) DO NOTHING;
+            DELETE FROM follows WHERE (account_id = @a AND target_account_id = @t) OR (account_id = @t AND target_account_id = @a);
+            DELETE FROM follow_requests WHERE (account_id = @a AND target_account_id = @t) OR (account_id = @t AND target_account_id = @a);
+            """, new { a = actor.Id, t = target.Id, uri = activity.Id, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// Move: the old account's local followers follow the new one, but only when the new account lists the old
+    /// one in alsoKnownAs (freshly fetched), so nobody can redirect another's followers.
+    /// </summary>
+    async Task MoveAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    {
+        if (activity.ObjectId != actor.Uri || activity.Target is null) return;
+        var target = await actors.ResolveAsync(activity.Target, forceRefresh: true, ct);
+        if (target is null || !target.AlsoKnownAs.Contains(actor.Uri)) return;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("UPDATE accounts SET moved_to_account_id = @t WHERE id = @a",
+            new { a = actor.Id, t = target.Id }, tx, cancellationToken: ct));
+        var followers = (await conn.QueryAsync<Account>(new CommandDefinition($"""
+            SELECT {AccountQueries.Columns} FROM follows f JOIN accounts a ON a.id = f.account_id
+            WHERE f.target_account_id = @old AND a.domain IS NULL
+            """, new { old = actor.Id }, tx, cancellationToken: ct))).ToList();
+        var now = clock.GetUtcNow();
+        foreach (var follower in followers)
+        {
+            await conn.ExecuteAsync(new CommandDefinition("DELETE FROM follows WHERE account_id = @f AND target_account_id = @old",
+                new { f = follower.Id, old = actor.Id }, tx, cancellationToken: ct));
+            if (target.IsLocal)
+            {
+                await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertFollow,
+                    new { accountId = follower.Id, targetId = target.Id, uri = (string?)null, showReblogs = true, notify = false, now }, tx, cancellationToken: ct));
+                continue;
+            }
+            var followId = urls.NewActivity(follower.Username, "follows");
+            await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertRequest,
+                new { accountId = follower.Id, targetId = target.Id, uri = followId, showReblogs = true, notify = false, now }, tx, cancellationToken: ct));
+            await publisher.FollowAsync(conn, tx, follower, target, followId, ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    static async Task<bool> CanSeeAsync(NpgsqlConnection conn, Account viewer, Status status, CancellationToken ct) =>
+        await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            $"SELECT EXISTS (SELECT 1 FROM statuses s WHERE s.id = @id AND {StatusQueries.VisibleTo})",
+            new { id = status.Id, viewer = viewer.Id }, cancellationToken: ct));
+}

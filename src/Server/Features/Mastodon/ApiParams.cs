@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Fellows.Server.Features.Mastodon;
+
+/// <summary>
+/// Request parameters the way Mastodon clients send them: query string, form (urlencoded or multipart) or JSON,
+/// with Rails-style bracket keys (<c>media_ids[]</c>, <c>poll[options][]</c>) and <c>1</c>/<c>0</c>/<c>true</c>/<c>false</c>
+/// booleans. JSON objects are flattened to the same bracket keys so one lookup serves all shapes.
+/// </summary>
+public sealed class ApiParams
+{
+    const int MaxJsonBytes = 1024 * 1024;
+    readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
+
+    public string? Error { get; private set; }
+
+    public static async Task<ApiParams> ReadAsync(HttpRequest request, CancellationToken ct)
+    {
+        var p = new ApiParams();
+        foreach (var (key, values) in request.Query)
+            foreach (var v in values) p.Add(key, v ?? "");
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(ct);
+            foreach (var (key, values) in form)
+                foreach (var v in values) p.Add(key, v ?? "");
+        }
+        else if (request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            try
+            {
+                using var doc = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 16 }, ct);
+                if (request.ContentLength > MaxJsonBytes) p.Error = "Request body too large";
+                else p.Flatten("", doc.RootElement);
+            }
+            catch (JsonException)
+            {
+                p.Error = "Request body is not valid JSON";
+            }
+        }
+        return p;
+    }
+
+    void Add(string key, string value)
+    {
+        // "ids[]" and "ids" are the same list.
+        var normalized = key.EndsWith("[]", StringComparison.Ordinal) ? key[..^2] : key;
+        if (!_values.TryGetValue(normalized, out var list)) _values[normalized] = list = [];
+        list.Add(value);
+    }
+
+    void Flatten(string prefix, JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var prop in element.EnumerateObject())
+                    Flatten(prefix.Length == 0 ? prop.Name : $"{prefix}[{prop.Name}]", prop.Value);
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray()) Flatten(prefix, item);
+                break;
+            case JsonValueKind.String:
+                Add(prefix, element.GetString()!);
+                break;
+            case JsonValueKind.True:
+                Add(prefix, "true");
+                break;
+            case JsonValueKind.False:
+                Add(prefix, "false");
+                break;
+            case JsonValueKind.Number:
+                Add(prefix, element.GetRawText());
+                break;
+            default:
+                break;
+        }
+    }
+
+    public bool Has(string key) => _values.ContainsKey(key);
+
+    public string? Get(string key) => _values.TryGetValue(key, out var list) && list.Count > 0 ? list[^1] : null;
+
+    public IReadOnlyList<string> GetList(string key) => _values.TryGetValue(key, out var list) ? list : [];
+
+    public bool? GetBool(string key) => Get(key)?.ToLowerInvariant() switch
+    {
+        null or "" => null,
+        "1" or "true" or "on" or "yes" => true,
+        "0" or "false" or "off" or "no" => false,
+        _ => null,
+    };
+
+    public long? GetLong(string key) =>
+        long.TryParse(Get(key), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+
+    public int? GetInt(string key) =>
+        int.TryParse(Get(key), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : null;
+}

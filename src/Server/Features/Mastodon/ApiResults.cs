@@ -1,0 +1,58 @@
+using System.Globalization;
+using Fellows.Server.Common;
+using Fellows.Server.Features.Auth;
+
+namespace Fellows.Server.Features.Mastodon;
+
+/// <summary>Mastodon API conventions: the error shape and status codes, date format, id strings.</summary>
+public static class ApiResults
+{
+    public static IResult Error(Error error) => error.Kind switch
+    {
+        ErrorKind.Validation => Results.Json(new ApiError(error.Message), statusCode: StatusCodes.Status422UnprocessableEntity),
+        ErrorKind.NotFound => Results.Json(new ApiError(error.Message), statusCode: StatusCodes.Status404NotFound),
+        ErrorKind.Conflict => Results.Json(new ApiError(error.Message), statusCode: StatusCodes.Status422UnprocessableEntity),
+        ErrorKind.Forbidden => Results.Json(new ApiError(error.Message), statusCode: StatusCodes.Status403Forbidden),
+        ErrorKind.Unauthorized => Results.Json(new ApiError(error.Message), statusCode: StatusCodes.Status401Unauthorized),
+        _ => Results.Json(new ApiError(error.Message), statusCode: StatusCodes.Status503ServiceUnavailable),
+    };
+
+    public static IResult From<T>(Result<T> result) => result.IsOk ? Results.Json(result.Value) : Error(result.Error!);
+
+    public static IResult NotFound() => Error(Common.Error.NotFound());
+
+    /// <summary>Mastodon's timestamp format: <c>2026-11-26T12:00:00.000Z</c>.</summary>
+    public static string Date(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    public static string? Date(DateTimeOffset? value) => value is { } v ? Date(v) : null;
+
+    public static string Id(long id) => id.ToString(CultureInfo.InvariantCulture);
+
+    public static long? ParseId(string? id) =>
+        long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : null;
+}
+
+/// <summary>max_id / since_id / min_id / limit, and the Link header that pages on.</summary>
+public sealed record PageRequest(long? MaxId, long? SinceId, long? MinId, int Limit)
+{
+    public static PageRequest From(HttpRequest request, int defaultLimit = 20, int maxLimit = 40)
+    {
+        var q = request.Query;
+        var limit = int.TryParse(q["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? Math.Clamp(l, 1, maxLimit) : defaultLimit;
+        return new PageRequest(ApiResults.ParseId(q["max_id"]), ApiResults.ParseId(q["since_id"]), ApiResults.ParseId(q["min_id"]), limit);
+    }
+
+    /// <summary>Adds a Link header with absolute URLs keeping the request's other parameters.</summary>
+    public static void AddLinkHeader(HttpContext context, string baseUrl, long? newestId, long? oldestId)
+    {
+        if (newestId is null || oldestId is null) return;
+        var path = context.Request.Path.Value;
+        var kept = context.Request.Query
+            .Where(kv => kv.Key is not ("max_id" or "since_id" or "min_id"))
+            .SelectMany(kv => kv.Value.Select(v => $"{Uri.EscapeDataString(kv.Key)}={Uri.EscapeDataString(v ?? "")}"))
+            .ToList();
+        string Url(string key, long id) =>
+            $"{baseUrl}{path}?{string.Join('&', kept.Append($"{key}={id.ToString(CultureInfo.InvariantCulture)}"))}";
+        context.Response.Headers.Append("Link", $"<{Url("max_id", oldestId.Value)}>; rel=\"next\", <{Url("min_id", newestId.Value)}>; rel=\"prev\"");
+    }
+}

@@ -1,0 +1,97 @@
+using System.Security.Claims;
+using Fellows.Server.Features.Auth;
+using Fellows.Server.Features.Mastodon;
+
+namespace Fellows.Server.Features.Statuses;
+
+public static class StatusEndpoints
+{
+    public static void MapStatusEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/statuses").WithTags("Statuses");
+        group.MapPost("/", Create).RequireScope("write:statuses").WithName("CreateStatus");
+        group.MapGet("/{id}", Get).WithName("GetStatus");
+        group.MapDelete("/{id}", Delete).RequireScope("write:statuses").WithName("DeleteStatus");
+        group.MapGet("/{id}/context", Context).WithName("GetStatusContext");
+        group.MapPost("/{id}/favourite", Favourite).RequireScope("write:favourites").WithName("FavouriteStatus");
+        group.MapPost("/{id}/unfavourite", Unfavourite).RequireScope("write:favourites").WithName("UnfavouriteStatus");
+        group.MapPost("/{id}/reblog", Reblog).RequireScope("write:statuses").WithName("ReblogStatus");
+        group.MapPost("/{id}/unreblog", Unreblog).RequireScope("write:statuses").WithName("UnreblogStatus");
+    }
+
+    public static async Task<IResult> Create(HttpRequest request, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter, CancellationToken ct)
+    {
+        var p = await ApiParams.ReadAsync(request, ct);
+        if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: 400);
+        var visibilityText = p.Get("visibility");
+        var visibility = VisibilityNames.Parse(visibilityText);
+        if (visibilityText is { Length: > 0 } && visibility is null)
+            return Results.Json(new ApiError("Validation failed: Visibility is not included in the list"), statusCode: 422);
+        long? inReplyTo = null;
+        if (p.Get("in_reply_to_id") is { Length: > 0 } replyText)
+        {
+            inReplyTo = ApiResults.ParseId(replyText);
+            if (inReplyTo is null) return ApiResults.NotFound();
+        }
+        var me = user.RequiredAccountId();
+        var result = await statuses.CreateAsync(me, new NewStatus(
+            p.Get("status") ?? "",
+            visibility ?? Visibility.Public,
+            p.Get("spoiler_text") ?? "",
+            p.GetBool("sensitive") ?? false,
+            p.Get("language") is { Length: > 0 and <= 16 } lang ? lang : null,
+            inReplyTo), ct);
+        return result.IsOk ? Results.Json(await presenter.PresentAsync(result.Value, me, ct)) : ApiResults.Error(result.Error!);
+    }
+
+    public static async Task<IResult> Get(string id, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter, CancellationToken ct)
+    {
+        var viewer = user.AccountId();
+        var status = ApiResults.ParseId(id) is { } sid ? await statuses.FindVisibleAsync(sid, viewer, ct) : null;
+        return status is null ? ApiResults.NotFound() : Results.Json(await presenter.PresentAsync(status, viewer, ct));
+    }
+
+    public static async Task<IResult> Delete(string id, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter, CancellationToken ct)
+    {
+        if (ApiResults.ParseId(id) is not { } sid) return ApiResults.NotFound();
+        var me = user.RequiredAccountId();
+        var result = await statuses.DeleteAsync(me, sid, ct);
+        if (!result.IsOk) return ApiResults.Error(result.Error!);
+        // Mastodon answers with the deleted status and its source text so clients can offer "delete and redraft".
+        var entity = await presenter.PresentAsync(result.Value, me, ct);
+        return Results.Json(entity with { Text = result.Value.SourceText ?? "" });
+    }
+
+    public static async Task<IResult> Context(string id, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter, CancellationToken ct)
+    {
+        var viewer = user.AccountId();
+        if (ApiResults.ParseId(id) is not { } sid || await statuses.FindVisibleAsync(sid, viewer, ct) is null) return ApiResults.NotFound();
+        var (ancestors, descendants) = await statuses.ContextAsync(sid, viewer, ct);
+        return Results.Json(new
+        {
+            ancestors = await presenter.PresentManyAsync(ancestors, viewer, ct),
+            descendants = await presenter.PresentManyAsync(descendants, viewer, ct),
+        });
+    }
+
+    public static Task<IResult> Favourite(string id, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter, CancellationToken ct) =>
+        Act(id, user, presenter, statuses.FavouriteAsync, ct);
+
+    public static Task<IResult> Unfavourite(string id, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter, CancellationToken ct) =>
+        Act(id, user, presenter, statuses.UnfavouriteAsync, ct);
+
+    public static Task<IResult> Reblog(string id, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter, CancellationToken ct) =>
+        Act(id, user, presenter, statuses.ReblogAsync, ct);
+
+    public static Task<IResult> Unreblog(string id, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter, CancellationToken ct) =>
+        Act(id, user, presenter, statuses.UnreblogAsync, ct);
+
+    static async Task<IResult> Act(string id, ClaimsPrincipal user, StatusPresenter presenter,
+        Func<long, long, CancellationToken, Task<Common.Result<Status>>> action, CancellationToken ct)
+    {
+        if (ApiResults.ParseId(id) is not { } sid) return ApiResults.NotFound();
+        var me = user.RequiredAccountId();
+        var result = await action(me, sid, ct);
+        return result.IsOk ? Results.Json(await presenter.PresentAsync(result.Value, me, ct)) : ApiResults.Error(result.Error!);
+    }
+}

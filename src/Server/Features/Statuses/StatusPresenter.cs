@@ -1,0 +1,100 @@
+using Dapper;
+using Fellows.Server.Configuration;
+using Fellows.Server.Features.Accounts;
+using Fellows.Server.Features.Mastodon;
+using Npgsql;
+
+namespace Fellows.Server.Features.Statuses;
+
+/// <summary>
+/// Turns status rows into Mastodon API entities for one viewer, in a fixed number of queries however many
+/// statuses there are (no per-row lookups on timeline pages).
+/// </summary>
+public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accounts)
+{
+    public async Task<ApiStatus> PresentAsync(Status status, long? viewer, CancellationToken ct) =>
+        (await PresentManyAsync([status], viewer, ct))[0];
+
+    public async Task<IReadOnlyList<ApiStatus>> PresentManyAsync(IReadOnlyList<Status> statuses, long? viewer, CancellationToken ct)
+    {
+        if (statuses.Count == 0) return [];
+        await using var conn = await db.OpenConnectionAsync(ct);
+
+        // Boosts show the boosted status inside; load those originals too.
+        var reblogIds = statuses.Where(s => s.ReblogOfId is not null).Select(s => s.ReblogOfId!.Value).Distinct().ToArray();
+        var originals = reblogIds.Length == 0
+            ? new Dictionary<long, Status>()
+            : (await conn.QueryAsync<Status>(new CommandDefinition(StatusQueries.ManyByIds, new { ids = reblogIds }, cancellationToken: ct)))
+                .ToDictionary(s => s.Id);
+        var all = statuses.Concat(originals.Values).ToList();
+        var ids = all.Select(s => s.Id).Distinct().ToArray();
+
+        var mentions = (await conn.QueryAsync<MentionRow>(new CommandDefinition(StatusQueries.MentionsOf, new { ids }, cancellationToken: ct)))
+            .ToLookup(m => m.StatusId);
+        var tags = (await conn.QueryAsync<TagRow>(new CommandDefinition(StatusQueries.TagsOf, new { ids }, cancellationToken: ct)))
+            .ToLookup(t => t.StatusId);
+        HashSet<long> favourited = [], reblogged = [], pinned = [];
+        if (viewer is not null)
+        {
+            favourited = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerFavourited, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
+            reblogged = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerReblogged, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
+            pinned = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerPinned, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
+        }
+        var accountEntities = await accounts.PresentManyAsync(conn, all.Select(s => s.AccountId).Distinct().ToArray(), viewer, ct);
+
+        ApiStatus Build(Status s, ApiStatus? reblog) => new()
+        {
+            Id = ApiResults.Id(s.Id),
+            CreatedAt = ApiResults.Date(s.CreatedAt),
+            InReplyToId = s.InReplyToId is { } r ? ApiResults.Id(r) : null,
+            InReplyToAccountId = s.InReplyToAccountId is { } ra ? ApiResults.Id(ra) : null,
+            Sensitive = s.Sensitive,
+            SpoilerText = s.SpoilerText,
+            Visibility = s.VisibilityLevel.ToApi(),
+            Language = s.Language,
+            Uri = s.Uri,
+            Url = s.Url ?? s.Uri,
+            RepliesCount = s.RepliesCount,
+            // Humane defaults: boost and favourite counts are for the author's eyes, not a public scoreboard.
+            ReblogsCount = viewer == s.AccountId ? s.ReblogsCount : 0,
+            FavouritesCount = viewer == s.AccountId ? s.FavouritesCount : 0,
+            EditedAt = ApiResults.Date(s.EditedAt),
+            Favourited = favourited.Contains(s.Id),
+            Reblogged = reblogged.Contains(s.Id),
+            Muted = false,
+            Bookmarked = false,
+            Pinned = pinned.Contains(s.Id),
+            Content = s.ReblogOfId is null ? s.Content : "",
+            Filtered = [],
+            Reblog = reblog,
+            Application = null,
+            Account = accountEntities[s.AccountId],
+            MediaAttachments = [],
+            Mentions = mentions[s.Id].Select(m => new ApiMention(ApiResults.Id(m.AccountId), m.Username,
+                m.Url ?? m.Uri, m.Domain is null ? m.Username : $"{m.Username}@{m.Domain}")).ToList(),
+            Tags = tags[s.Id].Select(t => new ApiTag(t.Name.ToLowerInvariant(), accounts.Urls.Tag(t.Name))).ToList(),
+            Emojis = [],
+            Card = null,
+            Poll = null,
+        };
+
+        return statuses.Select(s =>
+            Build(s, s.ReblogOfId is { } o && originals.TryGetValue(o, out var original) ? Build(original, null) : null)).ToList();
+    }
+
+    sealed record MentionRow
+    {
+        public required long StatusId { get; init; }
+        public required long AccountId { get; init; }
+        public required string Username { get; init; }
+        public string? Domain { get; init; }
+        public required string Uri { get; init; }
+        public string? Url { get; init; }
+    }
+
+    sealed record TagRow
+    {
+        public required long StatusId { get; init; }
+        public required string Name { get; init; }
+    }
+}

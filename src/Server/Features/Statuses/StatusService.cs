@@ -1,0 +1,249 @@
+using Dapper;
+using Fellows.Server.Common;
+using Fellows.Server.Configuration;
+using Fellows.Server.Features.Accounts;
+using Fellows.Server.Features.Federation;
+using Npgsql;
+
+namespace Fellows.Server.Features.Statuses;
+
+public sealed record NewStatus(
+    string Text,
+    Visibility Visibility,
+    string SpoilerText,
+    bool Sensitive,
+    string? Language,
+    long? InReplyToId);
+
+/// <summary>What members do with statuses: post, reply, delete, favourite, boost. Each state change and the
+/// activity that federates it commit in one transaction.</summary>
+public sealed class StatusService(
+    NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, OutboundPublisher publisher, MentionResolver mentions)
+{
+    public const int MaxCharacters = 5000;
+
+    public async Task<Result<Status>> CreateAsync(long accountId, NewStatus input, CancellationToken ct)
+    {
+        var text = input.Text.Trim();
+        if (text.Length == 0) return Error.Validation("Validation failed: Text can't be blank");
+        if (text.Length > MaxCharacters) return Error.Validation($"Validation failed: Text character limit of {MaxCharacters} exceeded");
+        if (input.SpoilerText.Length > 1000) return Error.Validation("Validation failed: Spoiler text is too long");
+
+        var parsed = StatusFormatter.Parse(text);
+        // Resolving remote mentions may need WebFinger; do it before the transaction.
+        var mentioned = await mentions.ResolveAsync(parsed.Mentions, ct);
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var author = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+
+        Status? parent = null;
+        if (input.InReplyToId is { } parentId)
+        {
+            parent = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.VisibleById,
+                new { id = parentId, viewer = accountId }, tx, cancellationToken: ct));
+            if (parent is null) return Error.NotFound("The status you are trying to reply to does not exist or is not visible to you");
+        }
+
+        var visibility = input.Visibility;
+        // A reply can't widen its parent's audience: replying to a followers-only post stays at least that private.
+        if (parent is not null && parent.VisibilityLevel > visibility && parent.AccountId != accountId)
+            visibility = parent.VisibilityLevel;
+
+        var now = clock.GetUtcNow();
+        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = now }, tx, cancellationToken: ct));
+        var html = StatusFormatter.ToHtml(text,
+            m => mentioned.TryGetValue(m.Acct.ToLowerInvariant(), out var a) ? a.Url ?? a.Uri : null,
+            urls.Tag);
+        var status = new Status
+        {
+            Id = id,
+            Uri = urls.Status(author.Username, id),
+            Url = urls.StatusPage(author.Username, id),
+            AccountId = accountId,
+            InReplyToId = parent?.Id,
+            InReplyToUri = parent?.Uri,
+            InReplyToAccountId = parent?.AccountId,
+            Content = html,
+            SourceText = text,
+            SpoilerText = input.SpoilerText.Trim(),
+            Sensitive = input.Sensitive || input.SpoilerText.Trim().Length > 0,
+            Visibility = (short)visibility,
+            Language = input.Language,
+            Local = true,
+            CreatedAt = now,
+            RepliesCount = 0,
+            ReblogsCount = 0,
+            FavouritesCount = 0,
+        };
+        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.Insert, new
+        {
+            status.Id, status.Uri, status.Url, status.AccountId, status.InReplyToId, status.InReplyToUri, status.InReplyToAccountId,
+            reblogOfId = (long?)null, status.Content, status.SourceText, status.SpoilerText, status.Sensitive, status.Visibility,
+            status.Language, status.Local, status.CreatedAt,
+        }, tx, cancellationToken: ct));
+
+        var mentionedAccounts = mentioned.Values.DistinctBy(a => a.Id).ToList();
+        foreach (var a in mentionedAccounts)
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertMention, new { statusId = id, accountId = a.Id }, tx, cancellationToken: ct));
+        var tagNames = new List<string>();
+        foreach (var tag in parsed.Hashtags)
+        {
+            var tagId = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.UpsertTag, new { name = tag }, tx, cancellationToken: ct));
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertStatusTag, new { statusId = id, tagId }, tx, cancellationToken: ct));
+            tagNames.Add(tag);
+        }
+        if (parent is not null)
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReplies, new { id = parent.Id }, tx, cancellationToken: ct));
+
+        await publisher.StatusCreatedAsync(conn, tx, author, status, parent, mentionedAccounts, tagNames, ct);
+        await tx.CommitAsync(ct);
+        return status;
+    }
+
+    public async Task<Result<Status>> DeleteAsync(long accountId, long statusId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var status = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ById + " FOR UPDATE", new { id = statusId }, tx, cancellationToken: ct));
+        if (status is null || status.DeletedAt is not null || status.AccountId != accountId) return Error.NotFound();
+        var author = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+        var now = clock.GetUtcNow();
+        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.SoftDelete, new { id = statusId, now }, tx, cancellationToken: ct));
+        if (status.ReblogOfId is { } original)
+        {
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.DecrementReblogs, new { id = original }, tx, cancellationToken: ct));
+            var boosted = await conn.QuerySingleAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = original }, tx, cancellationToken: ct));
+            await publisher.UnreblogAsync(conn, tx, author, status, boosted, ct);
+        }
+        else
+        {
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertTombstone, new { uri = status.Uri, accountId, now }, tx, cancellationToken: ct));
+            if (status.InReplyToId is { } parentId)
+                await conn.ExecuteAsync(new CommandDefinition(StatusQueries.DecrementReplies, new { id = parentId }, tx, cancellationToken: ct));
+            await publisher.StatusDeletedAsync(conn, tx, author, status, ct);
+        }
+        await tx.CommitAsync(ct);
+        return status;
+    }
+
+    public async Task<Result<Status>> FavouriteAsync(long accountId, long statusId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var status = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.VisibleById, new { id = statusId, viewer = accountId }, tx, cancellationToken: ct));
+        if (status is null || status.ReblogOfId is not null) return Error.NotFound();
+        var actor = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+        var likeId = urls.NewActivity(actor.Username, "likes");
+        var inserted = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(StatusQueries.InsertFavourite,
+            new { accountId, statusId, uri = likeId, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
+        if (inserted is not null)
+        {
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementFavourites, new { id = statusId }, tx, cancellationToken: ct));
+            await publisher.LikeAsync(conn, tx, actor, status, likeId, ct);
+        }
+        await tx.CommitAsync(ct);
+        return status;
+    }
+
+    public async Task<Result<Status>> UnfavouriteAsync(long accountId, long statusId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var status = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = statusId }, tx, cancellationToken: ct));
+        if (status is null) return Error.NotFound();
+        var actor = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+        var likeUris = (await conn.QueryAsync<string?>(new CommandDefinition(StatusQueries.DeleteFavourite, new { accountId, statusId }, tx, cancellationToken: ct))).ToList();
+        if (likeUris.Count > 0)
+        {
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.DecrementFavourites, new { id = statusId }, tx, cancellationToken: ct));
+            await publisher.UndoLikeAsync(conn, tx, actor, status, likeUris[0] ?? urls.NewActivity(actor.Username, "likes"), ct);
+        }
+        await tx.CommitAsync(ct);
+        return status;
+    }
+
+    /// <summary>Boosts a status; returns the boost (a status whose reblog is the original).</summary>
+    public async Task<Result<Status>> ReblogAsync(long accountId, long statusId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var original = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.VisibleById, new { id = statusId, viewer = accountId }, tx, cancellationToken: ct));
+        if (original is null) return Error.NotFound();
+        if (original.ReblogOfId is { } inner)
+        {
+            original = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.VisibleById, new { id = inner, viewer = accountId }, tx, cancellationToken: ct));
+            if (original is null) return Error.NotFound();
+        }
+        // Only public and unlisted posts can be boosted: boosting would widen a followers-only or direct audience.
+        if (original.VisibilityLevel > Visibility.Unlisted)
+            return Error.Forbidden("This status cannot be boosted");
+        var existing = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ReblogBy, new { accountId, statusId = original.Id }, tx, cancellationToken: ct));
+        if (existing is not null) return existing;
+
+        var actor = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+        var now = clock.GetUtcNow();
+        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = now }, tx, cancellationToken: ct));
+        var boost = new Status
+        {
+            Id = id,
+            Uri = urls.StatusActivity(actor.Username, id),
+            Url = urls.StatusPage(actor.Username, id),
+            AccountId = accountId,
+            ReblogOfId = original.Id,
+            Content = "",
+            SpoilerText = "",
+            Sensitive = false,
+            Visibility = (short)Visibility.Public,
+            Local = true,
+            CreatedAt = now,
+            RepliesCount = 0,
+            ReblogsCount = 0,
+            FavouritesCount = 0,
+        };
+        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.Insert, new
+        {
+            boost.Id, boost.Uri, boost.Url, boost.AccountId, inReplyToId = (long?)null, inReplyToUri = (string?)null, inReplyToAccountId = (long?)null,
+            reblogOfId = original.Id, boost.Content, sourceText = (string?)null, boost.SpoilerText, boost.Sensitive, boost.Visibility,
+            language = (string?)null, boost.Local, boost.CreatedAt,
+        }, tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReblogs, new { id = original.Id }, tx, cancellationToken: ct));
+        await publisher.ReblogAsync(conn, tx, actor, boost, original, ct);
+        await tx.CommitAsync(ct);
+        return boost;
+    }
+
+    public async Task<Result<Status>> UnreblogAsync(long accountId, long statusId, CancellationToken ct)
+    {
+        Status? boost;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            boost = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ReblogBy, new { accountId, statusId }, cancellationToken: ct));
+            var original = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = statusId }, cancellationToken: ct));
+            if (original is null) return Error.NotFound();
+            if (boost is null) return original;
+        }
+        var deleted = await DeleteAsync(accountId, boost.Id, ct);
+        if (!deleted.IsOk) return deleted.Error!;
+        await using var c2 = await db.OpenConnectionAsync(ct);
+        return await c2.QuerySingleAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = statusId }, cancellationToken: ct));
+    }
+
+    public async Task<Status?> FindVisibleAsync(long statusId, long? viewer, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.VisibleById, new { id = statusId, viewer }, cancellationToken: ct));
+    }
+
+    public async Task<(IReadOnlyList<Status> Ancestors, IReadOnlyList<Status> Descendants)> ContextAsync(long statusId, long? viewer, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var thread = (await conn.QueryAsync<(long Id, bool IsAncestor)>(new CommandDefinition(StatusQueries.Context,
+            new { id = statusId, viewer }, cancellationToken: ct))).ToList();
+        var statuses = (await conn.QueryAsync<Status>(new CommandDefinition(StatusQueries.ManyByIds,
+            new { ids = thread.Select(t => t.Id).ToArray() }, cancellationToken: ct))).ToDictionary(s => s.Id);
+        var ancestors = thread.Where(t => t.IsAncestor).Select(t => statuses[t.Id]).OrderBy(s => s.Id).ToList();
+        var descendants = thread.Where(t => !t.IsAncestor).Select(t => statuses[t.Id]).OrderBy(s => s.Id).ToList();
+        return (ancestors, descendants);
+    }
+}

@@ -1,0 +1,38 @@
+using Fellows.Server.Features.Statuses;
+
+namespace Fellows.Server.Features.Timelines;
+
+static class TimelineQueries
+{
+    const string Paging = """
+        AND (@maxId::bigint IS NULL OR s.id < @maxId)
+        AND (@sinceId::bigint IS NULL OR s.id > @sinceId)
+        AND (@minId::bigint IS NULL OR s.id > @minId)
+        """;
+
+    /// <summary>
+    /// Home: the member's own posts and those of accounts they follow, newest first, chronological and nothing
+    /// else (no ranking). Boosts from accounts whose boosts the member hid are left out.
+    /// </summary>
+    public const string Home = $"""
+        SELECT {StatusQueries.Columns} FROM statuses s
+        WHERE (s.account_id = @viewer
+               OR s.account_id IN (SELECT f.target_account_id FROM follows f WHERE f.account_id = @viewer
+                                   AND (s.reblog_of_id IS NULL OR f.show_reblogs)))
+          AND {StatusQueries.VisibleTo}
+          {Paging}
+        ORDER BY CASE WHEN @minId::bigint IS NULL THEN -s.id ELSE s.id END
+        LIMIT @limit
+        """;
+
+    public const string Public = $"""
+        SELECT {StatusQueries.Columns} FROM statuses s
+        WHERE s.visibility = 0 AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL
+          AND (@local::boolean IS NULL OR s.local = @local)
+          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = s.account_id AND b.target_account_id = @viewer)
+          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = @viewer AND b.target_account_id = s.account_id)
+          {Paging}
+        ORDER BY CASE WHEN @minId::bigint IS NULL THEN -s.id ELSE s.id END
+        LIMIT @limit
+        """;
+}
