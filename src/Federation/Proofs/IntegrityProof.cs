@@ -17,8 +17,8 @@ namespace Fellows.Federation.Proofs;
 /// </summary>
 /// <remarks>
 /// What is signed is <c>SHA-256(JCS(proof config)) || SHA-256(JCS(document without proof))</c>,
-/// where the proof config is the proof without its <c>proofValue</c> and with the document's
-/// <c>@context</c>. Only single proofs are made and accepted (no proof sets or chains): FEP-8b32
+/// where the proof config is the proof without its <c>proofValue</c>. Proofs made here repeat
+/// the document's <c>@context</c>, so the config covers it. Only single proofs are made and accepted (no proof sets or chains): FEP-8b32
 /// says objects SHOULD NOT carry more than one.
 /// </remarks>
 public static partial class IntegrityProof
@@ -201,26 +201,17 @@ public static partial class IntegrityProof
         if (!TryDecodeSignature(proofValueText, out var signature))
             return Fail(ProofFailure.BadProofValue, "the proofValue is not a base58btc multibase Ed25519 signature", verificationMethod, out failure);
 
-        document.TryGetProperty(ContextMember, out var documentContext);
-        var proofHasContext = proof.TryGetProperty(ContextMember, out var proofContext);
-
+        // Verify Proof step 4: when the proof carries an @context, the document's must start with
+        // it, and the document is hashed with the proof's @context. Contexts appended after
+        // signing (for another proof in a set) are thereby not part of this signature. A proof
+        // without @context (earlier FEP-8b32 drafts, and producers that skip that optional
+        // creation step) is hashed exactly as it stands, as the published vector of that era shows.
         var documentReplace = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        var configReplace = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        if (proofHasContext)
+        if (proof.TryGetProperty(ContextMember, out var proofContext))
         {
-            // eddsa-jcs-2022 Verify Proof step 4: the document's @context must start with the
-            // proof's, and the document is then hashed with the proof's @context. Contexts
-            // appended later (for another proof in a set) are thereby not part of this signature.
-            if (documentContext.ValueKind == JsonValueKind.Undefined || !StartsWith(documentContext, proofContext))
+            if (!document.TryGetProperty(ContextMember, out var documentContext) || !StartsWith(documentContext, proofContext))
                 return Fail(ProofFailure.ContextMismatch, "the document's @context does not start with the proof's @context", verificationMethod, out failure);
             documentReplace[ContextMember] = proofContext;
-        }
-        else if (documentContext.ValueKind != JsonValueKind.Undefined)
-        {
-            // Proofs made before the cryptosuite copied @context into the proof (earlier FEP-8b32
-            // drafts, and implementations that skip that optional step) still hashed the
-            // document's @context as part of the proof configuration.
-            configReplace[ContextMember] = documentContext;
         }
 
         var documentOmit = new List<string> { ProofMember };
@@ -229,7 +220,7 @@ public static partial class IntegrityProof
 
         if (!JsonCanonicalizer.TryCanonicalizeObject(document, documentOmit, documentReplace, out var canonicalDocument, out var documentError))
             return Fail(ProofFailure.MalformedDocument, "the document cannot be canonicalised: " + documentError, verificationMethod, out failure);
-        if (!JsonCanonicalizer.TryCanonicalizeObject(proof, OmitFromProofConfig, configReplace, out var canonicalConfig, out var configError))
+        if (!JsonCanonicalizer.TryCanonicalizeObject(proof, OmitFromProofConfig, replace: null, out var canonicalConfig, out var configError))
             return Fail(ProofFailure.MalformedProof, "the proof cannot be canonicalised: " + configError, verificationMethod, out failure);
 
         prepared = new PreparedProof(verificationMethod, signature, HashData(canonicalConfig, canonicalDocument), created);
