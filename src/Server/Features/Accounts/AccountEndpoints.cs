@@ -45,7 +45,8 @@ public static class AccountEndpoints
         return entity is null ? ApiResults.NotFound() : Results.Json(entity);
     }
 
-    public static async Task<IResult> Lookup(string? acct, ClaimsPrincipal user, NpgsqlDataSource db, InstanceUrls urls, AccountPresenter presenter, CancellationToken ct)
+    public static async Task<IResult> Lookup(string? acct, ClaimsPrincipal user, NpgsqlDataSource db, InstanceUrls urls, AccountPresenter presenter,
+        Federation.RemoteActors remote, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(acct)) return ApiResults.NotFound();
         var parts = acct.TrimStart('@').Split('@', 2);
@@ -53,6 +54,9 @@ public static class AccountEndpoints
         await using var conn = await db.OpenConnectionAsync(ct);
         var account = await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(AccountQueries.ByUsernameAndDomain,
             new { username = parts[0], domain }, cancellationToken: ct));
+        // A signed-in member may look up someone we have not met yet: ask their server (WebFinger).
+        if (account is null && domain is not null && user.AccountId() is not null)
+            account = await remote.ResolveHandleAsync(parts[0], domain, ct);
         if (account is null) return ApiResults.NotFound();
         var entity = await presenter.PresentAsync(account.Id, user.AccountId(), ct);
         return entity is null ? ApiResults.NotFound() : Results.Json(entity);
