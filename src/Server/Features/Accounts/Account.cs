@@ -34,6 +34,22 @@ public sealed record Account
 
     public bool IsLocal => Domain is null;
 
+    /// <summary>Profile fields stored as a JSON array of <c>{name, value}</c>; a malformed value reads as none.</summary>
+    public static IReadOnlyList<(string Name, string Value)> ParseFields(string json)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Array ? [] : doc.RootElement.EnumerateArray()
+                .Where(f => f.ValueKind == System.Text.Json.JsonValueKind.Object)
+                .Select(f => (
+                    f.TryGetProperty("name", out var n) && n.ValueKind == System.Text.Json.JsonValueKind.String ? n.GetString()! : "",
+                    f.TryGetProperty("value", out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString()! : ""))
+                .ToList();
+        }
+        catch (System.Text.Json.JsonException) { return []; }
+    }
+
     /// <summary>user for members, user@domain for remote accounts (Mastodon's <c>acct</c>).</summary>
     public string Acct => Domain is null ? Username : $"{Username}@{Domain}";
 }

@@ -73,20 +73,8 @@ public sealed class AccountPresenter(NpgsqlDataSource db, InstanceUrls urls)
         };
     }
 
-    static List<ApiField> ParseFields(string json)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            return doc.RootElement.ValueKind != JsonValueKind.Array ? [] : doc.RootElement.EnumerateArray()
-                .Select(f => new ApiField(
-                    f.TryGetProperty("name", out var n) ? n.GetString() ?? "" : "",
-                    f.TryGetProperty("value", out var v) ? v.GetString() ?? "" : "",
-                    null))
-                .ToList();
-        }
-        catch (JsonException) { return []; }
-    }
+    static List<ApiField> ParseFields(string json) =>
+        Account.ParseFields(json).Select(f => new ApiField(f.Name, f.Value, null)).ToList();
 
     sealed record AccountWithCounts
     {

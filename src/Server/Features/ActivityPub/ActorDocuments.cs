@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Fellows.Federation.Vocabulary;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
@@ -47,17 +46,6 @@ public sealed class ActorDocuments(AccountService accounts, InstanceUrls urls)
         };
     }
 
-    static List<ProfileField> ParseFields(string json)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            return doc.RootElement.ValueKind != JsonValueKind.Array ? [] : doc.RootElement.EnumerateArray()
-                .Select(f => new ProfileField(
-                    f.TryGetProperty("name", out var n) ? n.GetString() ?? "" : "",
-                    f.TryGetProperty("value", out var v) ? v.GetString() ?? "" : ""))
-                .ToList();
-        }
-        catch (JsonException) { return []; }
-    }
+    static List<ProfileField> ParseFields(string json) =>
+        Account.ParseFields(json).Select(f => new ProfileField(f.Name, f.Value)).ToList();
 }
