@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
 using Fellows.Server.Features.Delivery;
 using NUnit.Framework;
 
@@ -37,29 +35,6 @@ public sealed class DeliveryUnitTests
         Assert.That(Backoff.CircuitOpenFor(6, 5, Base, Cap), Is.EqualTo(Base * 2));
         Assert.That(Backoff.CircuitOpenFor(8, 5, Base, Cap), Is.EqualTo(Base * 8));
         Assert.That(Backoff.CircuitOpenFor(500, 5, TimeSpan.FromDays(1), Cap), Is.EqualTo(Cap));
-    }
-
-    [TestCase(200, typeof(DeliveryAttempt.Delivered))]
-    [TestCase(202, typeof(DeliveryAttempt.Delivered))]
-    [TestCase(400, typeof(DeliveryAttempt.Permanent))]
-    [TestCase(401, typeof(DeliveryAttempt.Permanent))]
-    [TestCase(404, typeof(DeliveryAttempt.Permanent))]
-    [TestCase(410, typeof(DeliveryAttempt.Permanent))]
-    [TestCase(408, typeof(DeliveryAttempt.Retry))]
-    [TestCase(429, typeof(DeliveryAttempt.Retry))]
-    [TestCase(500, typeof(DeliveryAttempt.Retry))]
-    [TestCase(503, typeof(DeliveryAttempt.Retry))]
-    public void Classify_status_maps_to_outcome(int status, Type expected)
-    {
-        Assert.That(DeliveryResponseClassifier.Classify((HttpStatusCode)status, null, DateTimeOffset.UtcNow), Is.TypeOf(expected));
-    }
-
-    [Test]
-    public void Classify_retry_after_date_becomes_a_delay()
-    {
-        var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        var attempt = DeliveryResponseClassifier.Classify(HttpStatusCode.ServiceUnavailable, new RetryConditionHeaderValue(now.AddMinutes(10)), now);
-        Assert.That(((DeliveryAttempt.Retry)attempt).RetryAfter, Is.EqualTo(TimeSpan.FromMinutes(10)));
     }
 
     [Test]

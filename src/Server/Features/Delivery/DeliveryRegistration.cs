@@ -1,4 +1,3 @@
-using Fellows.Server.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -9,6 +8,7 @@ public static class DeliveryRegistration
     /// <summary>
     /// The outbound queue: outbox writer, fan-out and delivery workers, the notification listener, and the default
     /// (replaceable) seams. Seams are registered with TryAdd so a test or the federation layer registered earlier wins.
+    /// The <see cref="IDeliverySender"/> itself comes from the federation layer (signed ActivityPub client).
     /// </summary>
     public static IServiceCollection AddDelivery(this IServiceCollection services, IConfiguration configuration)
     {
@@ -24,21 +24,6 @@ public static class DeliveryRegistration
         services.AddSingleton<DeliveryProcessor>();
         services.TryAddSingleton<IActorInboxResolver, DatabaseActorInboxResolver>();
         services.TryAddSingleton<ISignatureSchemeStore, SignatureSchemeStore>();
-
-        // The unsigned placeholder sender; the signed ActivityPub client replaces this registration.
-        services.AddHttpClient(HttpDeliverySender.HttpClientName, (sp, http) =>
-        {
-            http.Timeout = sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.RequestTimeout;
-            http.DefaultRequestHeaders.UserAgent.ParseAdd($"Fellows (+{sp.GetRequiredService<InstanceUrls>().Base})");
-        }).ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-        {
-            // No redirects for inbox POSTs, and DNS changes noticed within minutes for long-lived pools.
-            AllowAutoRedirect = false,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        });
-        services.TryAddSingleton<IDeliverySender>(sp => new HttpDeliverySender(
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpDeliverySender.HttpClientName),
-            sp.GetRequiredService<TimeProvider>()));
 
         services.AddHostedService<NotificationListener>();
         services.AddHostedService<FanOutWorker>();

@@ -46,9 +46,8 @@ public abstract record DeliveryAttempt
 }
 
 /// <summary>
-/// Sends one delivery. The default POSTs unsigned (<see cref="HttpDeliverySender"/>); the signed ActivityPub
-/// client replaces it. Implementations return errors as <see cref="DeliveryAttempt"/> values and throw only
-/// when <paramref name="ct"/> is cancelled.
+/// Sends one delivery; the federation layer provides it (signed, through the ActivityPub client).
+/// Implementations return errors as <see cref="DeliveryAttempt"/> values and throw only when <paramref name="ct"/> is cancelled.
 /// </summary>
 public interface IDeliverySender
 {

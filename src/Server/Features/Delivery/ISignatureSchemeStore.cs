@@ -39,7 +39,7 @@ public sealed class SignatureSchemeStore(NpgsqlDataSource db) : ISignatureScheme
 public static class RemoteHost
 {
     /// <summary>Lower-case host, with the port when it is not the scheme's default (<c>coop.example</c>, <c>127.0.0.1:8181</c>).</summary>
-    public static string Of(Uri uri) => uri.IsDefaultPort ? uri.IdnHost.ToLowerInvariant() : $"{uri.IdnHost.ToLowerInvariant()}:{uri.Port}";
+    public static string Of(Uri uri) => Fellows.Federation.Http.ActivityPubClient.HostKey(uri);
 
     public static string Normalize(string host) => host.Trim().TrimEnd('.').ToLowerInvariant();
 
