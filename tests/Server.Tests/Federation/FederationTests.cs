@@ -112,6 +112,25 @@ public class FederationTests
     }
 
     [Test]
+    public async Task Inbox_post_from_blocked_domain_is_refused_with_403()
+    {
+        await using (var conn = new Npgsql.NpgsqlConnection(_a.ConnectionString))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand("INSERT INTO domain_blocks (domain, severity) VALUES ('127.0.0.1:9', 'suspend')", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var body = new StringContent("""{"id":"http://127.0.0.1:9/a","type":"Create","actor":"http://127.0.0.1:9/users/x","object":"http://127.0.0.1:9/n"}""",
+            System.Text.Encoding.UTF8, "application/activity+json");
+        var response = await _a.Client.PostAsync(new Uri("/inbox", UriKind.Relative), body);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        var personal = await _a.Client.PostAsync(new Uri("/users/nobody-here/inbox", UriKind.Relative),
+            new StringContent("""{"id":"http://127.0.0.1:1/a","type":"Create","actor":"http://127.0.0.1:1/users/x","object":"http://127.0.0.1:1/n"}""",
+                System.Text.Encoding.UTF8, "application/activity+json"));
+        Assert.That(personal.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
+    [Test]
     public async Task Follow_across_instances_then_post_reaches_home_timeline()
     {
         var alice = await _a.CreateMemberAsync("alice");

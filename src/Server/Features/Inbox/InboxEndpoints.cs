@@ -4,6 +4,7 @@ using Fellows.Federation.Json;
 using Fellows.Federation.Signatures;
 using Fellows.Federation.Vocabulary;
 using Fellows.Server.Configuration;
+using Fellows.Server.Features.Delivery;
 using Fellows.Server.Features.Federation;
 using Microsoft.AspNetCore.Http.Features;
 using Npgsql;
@@ -50,19 +51,26 @@ public static class InboxEndpoints
         if (!RemoteActivity.TryRead(document.RootElement, out var activity, out var error)) return Refuse(400, error);
 
         if (!Uri.TryCreate(activity.Actor, UriKind.Absolute, out var actorUri)) return Refuse(400, "actor is not a URL");
-        var actorHost = Fellows.Federation.Http.ActivityPubClient.HostKey(actorUri);
+        // One round trip before the (possibly expensive) signature check: is the actor's domain, or a parent
+        // domain, suspended here, and does the addressed inbox exist?
+        InboxTarget target;
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
-            var blocked = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(InboxQueries.DomainBlocked, new { host = actorHost }, cancellationToken: ct));
-            if (blocked) return Refuse(403, "domain is blocked");
+            target = await conn.QuerySingleAsync<InboxTarget>(new CommandDefinition(InboxQueries.Target,
+                new { candidates = RemoteHost.BlockCandidates(RemoteHost.Of(actorUri)).ToArray(), username }, cancellationToken: ct));
         }
+        if (target.Blocked) return Refuse(403, "domain is blocked");
+        if (username is not null && target.RecipientId is null) return Results.NotFound();
 
         // Signature: parse, find the key (fetching the actor if we don't know it), verify; on failure refetch
         // the key once in case the actor rotated it.
-        var request = IncomingRequest.Create(context.Request.Method,
+        var headers = context.Request.Headers;
+        var request = new IncomingRequest(context.Request.Method,
             new Uri(urls.Base + context.Request.Path + context.Request.QueryString),
-            context.Request.Headers.Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString())), body)
-            with { RawPathAndQuery = context.Features.Get<IHttpRequestFeature>()?.RawTarget };
+            HeaderLookup.FromFunc(name => headers.TryGetValue(name, out var value) ? value.ToString() : null), body)
+        {
+            RawPathAndQuery = context.Features.Get<IHttpRequestFeature>()?.RawTarget,
+        };
         var signature = SignatureParser.TryParse(request);
         if (!signature.Success) return Refuse(401, signature.Error!.Reason);
         var keyId = signature.Signature!.KeyId;
@@ -97,15 +105,6 @@ public static class InboxEndpoints
         if (activity.Id is { } activityId && !RemoteActors.SameOrigin(activityId, activity.Actor))
             return Refuse(400, "activity id is not on the actor's origin");
 
-        long? recipient = null;
-        if (username is not null)
-        {
-            await using var conn = await db.OpenConnectionAsync(ct);
-            recipient = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
-                "SELECT id FROM accounts WHERE lower(username) = lower(@username) AND domain IS NULL", new { username }, cancellationToken: ct));
-            if (recipient is null) return Results.NotFound();
-        }
-
         // Activities without an id (transient ones) are identified by their content, so a replay is still caught.
         var id = activity.Id ?? "urn:sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
         await using (var conn = await db.OpenConnectionAsync(ct))
@@ -116,12 +115,18 @@ public static class InboxEndpoints
                 activityType = activity.Type,
                 actorUri = activity.Actor,
                 keyId,
-                recipient,
+                recipient = target.RecipientId,
                 body = System.Text.Encoding.UTF8.GetString(body),
                 now,
             }, cancellationToken: ct));
         }
         return Results.Accepted();
+    }
+
+    sealed record InboxTarget
+    {
+        public required bool Blocked { get; init; }
+        public long? RecipientId { get; init; }
     }
 
     /// <summary>Category type for the inbox logger.</summary>
@@ -130,7 +135,10 @@ public static class InboxEndpoints
 
 static class InboxQueries
 {
-    public const string DomainBlocked = "SELECT EXISTS (SELECT 1 FROM domain_blocks WHERE domain = @host AND severity = 'suspend')";
+    public const string Target = """
+        SELECT EXISTS (SELECT 1 FROM domain_blocks WHERE domain = ANY(@candidates) AND severity = 'suspend') AS blocked,
+               (SELECT id FROM accounts WHERE @username::text IS NOT NULL AND lower(username) = lower(@username) AND domain IS NULL) AS recipient_id
+        """;
 
     /// <summary>Replays collide on the activity id and are dropped; NOTIFY wakes the worker on commit.</summary>
     public const string Insert = """
