@@ -42,3 +42,13 @@ static class AccountQueries
     public const string KeysOf = "SELECT key_id, account_id, kind, public_key, private_key FROM account_keys WHERE account_id = @accountId";
     public const string KeyById = "SELECT key_id, account_id, kind, public_key, private_key FROM account_keys WHERE key_id = @keyId";
 }
+
+/// <summary>The account lookups every feature makes, inside the caller's connection and transaction.</summary>
+public static class AccountLookups
+{
+    public static Task<Account> AccountByIdAsync(this Npgsql.NpgsqlConnection conn, long id, Npgsql.NpgsqlTransaction? tx, CancellationToken ct) =>
+        Dapper.SqlMapper.QuerySingleAsync<Account>(conn, new Dapper.CommandDefinition(AccountQueries.ById, new { id }, tx, cancellationToken: ct));
+
+    public static Task<Account?> FindAccountByIdAsync(this Npgsql.NpgsqlConnection conn, long id, Npgsql.NpgsqlTransaction? tx, CancellationToken ct) =>
+        Dapper.SqlMapper.QuerySingleOrDefaultAsync<Account?>(conn, new Dapper.CommandDefinition(AccountQueries.ById, new { id }, tx, cancellationToken: ct));
+}

@@ -112,7 +112,7 @@ public sealed partial class AccountService(NpgsqlDataSource db, InstanceUrls url
     public async Task<Account?> FindAsync(long id, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id }, cancellationToken: ct));
+        return await conn.FindAccountByIdAsync(id, null, ct);
     }
 
     public async Task<Account?> FindByUriAsync(string uri, CancellationToken ct)

@@ -27,7 +27,7 @@ public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, Outb
         // unless the reply is direct (then only those mentioned may see it).
         if (parent is not null && status.VisibilityLevel != Visibility.Direct)
         {
-            var parentAuthor = await AccountAsync(conn, tx, parent.AccountId, ct);
+            var parentAuthor = await conn.AccountByIdAsync(parent.AccountId, tx, ct);
             if (!parentAuthor.IsLocal) recipients.Add(parentAuthor.Uri);
         }
         await EnqueueAsync(conn, tx, author, activity, toFollowers: status.VisibilityLevel != Visibility.Direct, recipients, ct);
@@ -46,14 +46,14 @@ public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, Outb
 
     public async Task LikeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account actor, Status status, string likeId, CancellationToken ct)
     {
-        var author = await AccountAsync(conn, tx, status.AccountId, ct);
+        var author = await conn.AccountByIdAsync(status.AccountId, tx, ct);
         if (author.IsLocal) return;
         await EnqueueAsync(conn, tx, actor, ActivityPubWriter.Like(likeId, actor.Uri, status.Uri, author.Uri), toFollowers: false, [author.Uri], ct);
     }
 
     public async Task UndoLikeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account actor, Status status, string likeId, CancellationToken ct)
     {
-        var author = await AccountAsync(conn, tx, status.AccountId, ct);
+        var author = await conn.AccountByIdAsync(status.AccountId, tx, ct);
         if (author.IsLocal) return;
         var like = ActivityPubWriter.Like(likeId, actor.Uri, status.Uri, author.Uri);
         await EnqueueAsync(conn, tx, actor, ActivityPubWriter.Undo($"{likeId}/undo", actor.Uri, like, [author.Uri]), toFollowers: false, [author.Uri], ct);
@@ -61,14 +61,14 @@ public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, Outb
 
     public async Task ReblogAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account actor, Status boost, Status original, CancellationToken ct)
     {
-        var author = await AccountAsync(conn, tx, original.AccountId, ct);
+        var author = await conn.AccountByIdAsync(original.AccountId, tx, ct);
         var activity = Announce(actor, boost, original, author);
         await EnqueueAsync(conn, tx, actor, activity, toFollowers: true, author.IsLocal ? [] : [author.Uri], ct);
     }
 
     public async Task UnreblogAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account actor, Status boost, Status original, CancellationToken ct)
     {
-        var author = await AccountAsync(conn, tx, original.AccountId, ct);
+        var author = await conn.AccountByIdAsync(original.AccountId, tx, ct);
         var announce = Announce(actor, boost, original, author);
         var undo = ActivityPubWriter.Undo($"{boost.Uri}/undo", actor.Uri, announce, [ActivityStreams.Public]);
         await EnqueueAsync(conn, tx, actor, undo, toFollowers: true, author.IsLocal ? [] : [author.Uri], ct);
@@ -109,7 +109,4 @@ public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, Outb
             ToInboxes = [],
         }, ct);
     }
-
-    static Task<Account> AccountAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, CancellationToken ct) =>
-        conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id }, tx, cancellationToken: ct));
 }

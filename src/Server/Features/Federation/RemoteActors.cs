@@ -91,7 +91,7 @@ public sealed class RemoteActors(
                 new { movedTo, accountId }, tx, cancellationToken: ct));
         }
         await tx.CommitAsync(ct);
-        return await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, cancellationToken: ct));
+        return await conn.AccountByIdAsync(accountId, null, ct);
     }
 
     /// <summary>Resolves <c>user@domain</c>: an account we know, else WebFinger then the actor document.</summary>

@@ -16,6 +16,7 @@ static class FollowQueries
 
     public const string FindFollow = "SELECT id, account_id, target_account_id, uri, show_reblogs, notify FROM follows WHERE account_id = @accountId AND target_account_id = @targetId";
     public const string FindRequest = "SELECT id, account_id, target_account_id, uri, show_reblogs, notify FROM follow_requests WHERE account_id = @accountId AND target_account_id = @targetId";
+    public const string RequestToByUri = "SELECT id, account_id, target_account_id, uri, show_reblogs, notify FROM follow_requests WHERE target_account_id = @targetId AND uri = @uri";
     public const string DeleteFollow = "DELETE FROM follows WHERE account_id = @accountId AND target_account_id = @targetId RETURNING uri";
     public const string DeleteRequest = "DELETE FROM follow_requests WHERE account_id = @accountId AND target_account_id = @targetId RETURNING uri";
 

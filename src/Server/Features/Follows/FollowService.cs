@@ -19,7 +19,7 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         if (accountId == targetId) return Error.Forbidden("You cannot follow yourself");
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var target = await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = targetId }, tx, cancellationToken: ct));
+        var target = await conn.FindAccountByIdAsync(targetId, tx, ct);
         if (target is null || target.DeletedAt is not null || target.SuspendedAt is not null) return Error.NotFound();
         if (target.ActorType == "Application" && target.IsLocal) return Error.Forbidden("The instance actor cannot be followed");
         var blocked = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
@@ -27,7 +27,7 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
             new { a = accountId, b = targetId }, tx, cancellationToken: ct));
         if (blocked) return Error.Forbidden("You cannot follow this account");
 
-        var me = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+        var me = await conn.AccountByIdAsync(accountId, tx, ct);
         var existing = await conn.QuerySingleOrDefaultAsync<FollowRow>(new CommandDefinition(FollowQueries.FindFollow, new { accountId, targetId }, tx, cancellationToken: ct));
         var now = clock.GetUtcNow();
         var args = new { accountId, targetId, showReblogs = reblogs ?? existing?.ShowReblogs ?? true, notify = notify ?? existing?.Notify ?? false, now, uri = (string?)null };
@@ -56,9 +56,9 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var target = await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = targetId }, tx, cancellationToken: ct));
+        var target = await conn.FindAccountByIdAsync(targetId, tx, ct);
         if (target is null) return Error.NotFound();
-        var me = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+        var me = await conn.AccountByIdAsync(accountId, tx, ct);
         var uris = (await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteFollow, new { accountId, targetId }, tx, cancellationToken: ct)))
             .Concat(await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteRequest, new { accountId, targetId }, tx, cancellationToken: ct)))
             .ToList();
@@ -78,10 +78,10 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         if (request is null) return Error.NotFound();
         await conn.ExecuteAsync(new CommandDefinition(FollowQueries.PromoteRequest,
             new { accountId = requesterId, targetId = accountId, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
-        var requester = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = requesterId }, tx, cancellationToken: ct));
+        var requester = await conn.AccountByIdAsync(requesterId, tx, ct);
         if (!requester.IsLocal)
         {
-            var me = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+            var me = await conn.AccountByIdAsync(accountId, tx, ct);
             await publisher.AcceptFollowAsync(conn, tx, me, requester, request.Uri, ct);
         }
         await tx.CommitAsync(ct);
@@ -96,10 +96,10 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
             new { accountId = requesterId, targetId = accountId }, tx, cancellationToken: ct));
         if (request is null) return Error.NotFound();
         await conn.ExecuteAsync(new CommandDefinition(FollowQueries.DeleteRequest, new { accountId = requesterId, targetId = accountId }, tx, cancellationToken: ct));
-        var requester = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = requesterId }, tx, cancellationToken: ct));
+        var requester = await conn.AccountByIdAsync(requesterId, tx, ct);
         if (!requester.IsLocal)
         {
-            var me = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+            var me = await conn.AccountByIdAsync(accountId, tx, ct);
             await publisher.RejectFollowAsync(conn, tx, me, requester, request.Uri, ct);
         }
         await tx.CommitAsync(ct);

@@ -87,15 +87,13 @@ public sealed class InboxProcessor(
         var followId = activity.InnerActivity?.Id ?? activity.ObjectId;
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var request = await conn.QuerySingleOrDefaultAsync<FollowRow>(new CommandDefinition(
-            "SELECT id, account_id, target_account_id, uri, show_reblogs, notify FROM follow_requests WHERE target_account_id = @actor AND (uri = @followId OR @byActor)",
-            new { actor = actor.Id, followId, byActor = activity.InnerActivity?.Actor is { } follower && await LocalAsync(conn, tx, follower, ct) is not null && followId is null },
-            tx, cancellationToken: ct));
-        if (request is null && activity.InnerActivity?.Actor is { } followerUri && await LocalAsync(conn, tx, followerUri, ct) is { } local)
+        var request = followId is null ? null : await conn.QuerySingleOrDefaultAsync<FollowRow>(new CommandDefinition(
+            FollowQueries.RequestToByUri, new { targetId = actor.Id, uri = followId }, tx, cancellationToken: ct));
+        // Some servers echo the Follow without its id; match on the (local follower, accepting actor) pair instead.
+        if (request is null && await LocalAsync(conn, tx, activity.InnerActivity?.Actor, ct) is { } follower)
         {
-            // Some servers echo a Follow without its id; match on the pair instead.
             request = await conn.QuerySingleOrDefaultAsync<FollowRow>(new CommandDefinition(FollowQueries.FindRequest,
-                new { accountId = local.Id, targetId = actor.Id }, tx, cancellationToken: ct));
+                new { accountId = follower.Id, targetId = actor.Id }, tx, cancellationToken: ct));
         }
         if (request is null) return;
         await conn.ExecuteAsync(new CommandDefinition(FollowQueries.PromoteRequest,
@@ -207,9 +205,7 @@ public sealed class InboxProcessor(
         Status? parent = null;
         if (note.InReplyTo is { } inReplyTo)
             parent = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri, new { uri = inReplyTo }, cancellationToken: ct));
-        var followed = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM follows f JOIN accounts a ON a.id = f.account_id WHERE f.target_account_id = @id AND a.domain IS NULL)",
-            new { id = author.Id }, cancellationToken: ct));
+        var followed = await HasLocalFollowersAsync(conn, author, ct);
         if (!followed && mentionedLocal.Count == 0 && parent is null) return null;
 
         var published = note.Published ?? clock.GetUtcNow();
@@ -317,9 +313,7 @@ public sealed class InboxProcessor(
             if (original is null) return null;
         }
         if (original.DeletedAt is not null || original.VisibilityLevel > Visibility.Unlisted) return null;
-        var followed = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM follows f JOIN accounts a ON a.id = f.account_id WHERE f.target_account_id = @id AND a.domain IS NULL)",
-            new { id = actor.Id }, cancellationToken: ct));
+        var followed = await HasLocalFollowersAsync(conn, actor, ct);
         if (!followed && !original.Local) return null;
         var now = clock.GetUtcNow();
         var published = activity.Published is { } p && p < now ? p : now;
@@ -340,9 +334,7 @@ public sealed class InboxProcessor(
     /// <summary>A boosted note is kept when the booster is followed here, even if its author isn't.</summary>
     async Task<Status?> ForceStoreForBoostAsync(NpgsqlConnection conn, Account author, RemoteObject note, Account booster, CancellationToken ct)
     {
-        var followed = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM follows f JOIN accounts a ON a.id = f.account_id WHERE f.target_account_id = @id AND a.domain IS NULL)",
-            new { id = booster.Id }, cancellationToken: ct));
+        var followed = await HasLocalFollowersAsync(conn, booster, ct);
         if (!followed || !note.IsPublic) return null;
         var now = clock.GetUtcNow();
         var published = note.Published is { } p && p < now ? p : now;
@@ -406,6 +398,12 @@ public sealed class InboxProcessor(
         }
         await tx.CommitAsync(ct);
     }
+
+    /// <summary>Whether any member here follows <paramref name="account"/>: what makes its posts worth keeping.</summary>
+    static Task<bool> HasLocalFollowersAsync(NpgsqlConnection conn, Account account, CancellationToken ct) =>
+        conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM follows f JOIN accounts a ON a.id = f.account_id WHERE f.target_account_id = @id AND a.domain IS NULL)",
+            new { id = account.Id }, cancellationToken: ct));
 
     static async Task<bool> CanSeeAsync(NpgsqlConnection conn, Account viewer, Status status, CancellationToken ct) =>
         await conn.ExecuteScalarAsync<bool>(new CommandDefinition(

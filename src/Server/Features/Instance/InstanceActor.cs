@@ -54,7 +54,7 @@ public sealed class InstanceActor(NpgsqlDataSource db, InstanceUrls urls, TimePr
                 }, tx, cancellationToken: ct));
                 await AccountService.InsertKeysAsync(conn, tx, id, urls.InstanceActorKey, urls.InstanceActor + "#ed25519-key",
                     LocalKeyMaterial.Generate(), now, ct);
-                existing = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id }, tx, cancellationToken: ct));
+                existing = await conn.AccountByIdAsync(id, tx, ct);
             }
             await tx.CommitAsync(ct);
         }

@@ -35,7 +35,7 @@ public sealed class StatusService(
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var author = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+        var author = await conn.AccountByIdAsync(accountId, tx, ct);
 
         Status? parent = null;
         if (input.InReplyToId is { } parentId)
@@ -107,24 +107,27 @@ public sealed class StatusService(
         await using var tx = await conn.BeginTransactionAsync(ct);
         var status = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ById + " FOR UPDATE", new { id = statusId }, tx, cancellationToken: ct));
         if (status is null || status.DeletedAt is not null || status.AccountId != accountId) return Error.NotFound();
-        var author = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+        await RemoveAsync(conn, tx, await conn.AccountByIdAsync(accountId, tx, ct), status, ct);
+        await tx.CommitAsync(ct);
+        return status;
+    }
+
+    /// <summary>Deletes a post (leaving a tombstone) or takes back a boost, and federates it.</summary>
+    async Task RemoveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, CancellationToken ct)
+    {
         var now = clock.GetUtcNow();
-        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.SoftDelete, new { id = statusId, now }, tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.SoftDelete, new { id = status.Id, now }, tx, cancellationToken: ct));
         if (status.ReblogOfId is { } original)
         {
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.DecrementReblogs, new { id = original }, tx, cancellationToken: ct));
             var boosted = await conn.QuerySingleAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = original }, tx, cancellationToken: ct));
             await publisher.UnreblogAsync(conn, tx, author, status, boosted, ct);
+            return;
         }
-        else
-        {
-            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertTombstone, new { uri = status.Uri, accountId, now }, tx, cancellationToken: ct));
-            if (status.InReplyToId is { } parentId)
-                await conn.ExecuteAsync(new CommandDefinition(StatusQueries.DecrementReplies, new { id = parentId }, tx, cancellationToken: ct));
-            await publisher.StatusDeletedAsync(conn, tx, author, status, ct);
-        }
-        await tx.CommitAsync(ct);
-        return status;
+        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertTombstone, new { uri = status.Uri, accountId = author.Id, now }, tx, cancellationToken: ct));
+        if (status.InReplyToId is { } parentId)
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.DecrementReplies, new { id = parentId }, tx, cancellationToken: ct));
+        await publisher.StatusDeletedAsync(conn, tx, author, status, ct);
     }
 
     public async Task<Result<Status>> FavouriteAsync(long accountId, long statusId, CancellationToken ct)
@@ -133,7 +136,7 @@ public sealed class StatusService(
         await using var tx = await conn.BeginTransactionAsync(ct);
         var status = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.VisibleById, new { id = statusId, viewer = accountId }, tx, cancellationToken: ct));
         if (status is null || status.ReblogOfId is not null) return Error.NotFound();
-        var actor = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+        var actor = await conn.AccountByIdAsync(accountId, tx, ct);
         var likeId = urls.NewActivity(actor.Username, "likes");
         var inserted = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(StatusQueries.InsertFavourite,
             new { accountId, statusId, uri = likeId, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
@@ -152,7 +155,7 @@ public sealed class StatusService(
         await using var tx = await conn.BeginTransactionAsync(ct);
         var status = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = statusId }, tx, cancellationToken: ct));
         if (status is null) return Error.NotFound();
-        var actor = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+        var actor = await conn.AccountByIdAsync(accountId, tx, ct);
         var likeUris = (await conn.QueryAsync<string?>(new CommandDefinition(StatusQueries.DeleteFavourite, new { accountId, statusId }, tx, cancellationToken: ct))).ToList();
         if (likeUris.Count > 0)
         {
@@ -181,7 +184,7 @@ public sealed class StatusService(
         var existing = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ReblogBy, new { accountId, statusId = original.Id }, tx, cancellationToken: ct));
         if (existing is not null) return existing;
 
-        var actor = await conn.QuerySingleAsync<Account>(new CommandDefinition(AccountQueries.ById, new { id = accountId }, tx, cancellationToken: ct));
+        var actor = await conn.AccountByIdAsync(accountId, tx, ct);
         var now = clock.GetUtcNow();
         var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = now }, tx, cancellationToken: ct));
         var boost = new Status
@@ -213,20 +216,18 @@ public sealed class StatusService(
         return boost;
     }
 
+    /// <summary>Takes back a boost; returns the original status.</summary>
     public async Task<Result<Status>> UnreblogAsync(long accountId, long statusId, CancellationToken ct)
     {
-        Status? boost;
-        await using (var conn = await db.OpenConnectionAsync(ct))
-        {
-            boost = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ReblogBy, new { accountId, statusId }, cancellationToken: ct));
-            var original = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = statusId }, cancellationToken: ct));
-            if (original is null) return Error.NotFound();
-            if (boost is null) return original;
-        }
-        var deleted = await DeleteAsync(accountId, boost.Id, ct);
-        if (!deleted.IsOk) return deleted.Error!;
-        await using var c2 = await db.OpenConnectionAsync(ct);
-        return await c2.QuerySingleAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = statusId }, cancellationToken: ct));
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var boost = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ReblogBy, new { accountId, statusId }, tx, cancellationToken: ct));
+        if (boost is not null)
+            await RemoveAsync(conn, tx, await conn.AccountByIdAsync(accountId, tx, ct), boost, ct);
+        var original = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = statusId }, tx, cancellationToken: ct));
+        if (original is null) return Error.NotFound();
+        await tx.CommitAsync(ct);
+        return original;
     }
 
     public async Task<Status?> FindVisibleAsync(long statusId, long? viewer, CancellationToken ct)
