@@ -199,8 +199,15 @@ public class FederationTests
         using var fetch = new HttpRequestMessage(HttpMethod.Get, posted.GetProperty("uri").GetString());
         fetch.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/activity+json"));
         Assert.That((await _a.Client.SendAsync(fetch)).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
-        var outbox = await (await _a.Client.GetAsync(new Uri("/users/carol/outbox?page=true", UriKind.Relative))).Content.ReadAsStringAsync();
-        Assert.That(outbox, Does.Not.Contain("members only"));
+        await JsonAsync(await carol.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative),
+            new { status = "open to all #assembly", visibility = "public" }));
+        var outbox = await JsonAsync(await _a.Client.GetAsync(new Uri("/users/carol/outbox?page=true", UriKind.Relative)));
+        var items = outbox.GetProperty("orderedItems").EnumerateArray().ToList();
+        Assert.That(items, Has.Count.EqualTo(1), "only the public post is in the outbox");
+        Assert.That(items[0].GetProperty("type").GetString(), Is.EqualTo("Create"));
+        var note = items[0].GetProperty("object");
+        Assert.That(note.GetProperty("content").GetString(), Does.Contain("open to all"));
+        Assert.That(note.GetProperty("tag").EnumerateArray().Any(t => t.GetProperty("name").GetString() == "#assembly"), Is.True);
         var stranger = await _b.CreateMemberAsync("stranger");
         var viaApi = await stranger.Api.GetAsync(new Uri($"/api/v1/statuses/{posted.GetProperty("id").GetString()}", UriKind.Relative));
         Assert.That(viaApi.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));

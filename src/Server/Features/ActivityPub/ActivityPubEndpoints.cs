@@ -81,18 +81,21 @@ public static class ActivityPubEndpoints
         }
         var rows = (await conn.QueryAsync<Status>(new CommandDefinition(ActivityPubQueries.OutboxPage,
             new { accountId = account.Id, maxId = max_id, limit = PageSize }, cancellationToken: ct))).ToList();
+        // Boosts go out as Announce of the original; everything else as Create of its note.
+        var originalIds = rows.Where(r => r.ReblogOfId is not null).Select(r => r.ReblogOfId!.Value).ToArray();
+        var originals = (await conn.QueryAsync<Status>(new CommandDefinition(StatusQueries.ManyByIds, new { ids = originalIds }, cancellationToken: ct)))
+            .ToDictionary(o => o.Id);
+        var built = (await notes.BuildManyAsync(conn, account, rows.Where(r => r.ReblogOfId is null).ToList(), ct)).ToDictionary(n => n.Id);
         var items = new List<JsonNode>();
         foreach (var s in rows)
         {
             if (s.ReblogOfId is { } originalId)
             {
-                var original = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = originalId }, cancellationToken: ct));
-                if (original is null) continue;
-                items.Add(ActivityPubWriter.Announce(s.Uri, account.Uri, original.Uri, [ActivityStreams.Public], [urls.Followers(account.Username)], s.CreatedAt));
+                if (originals.TryGetValue(originalId, out var original))
+                    items.Add(ActivityPubWriter.Announce(s.Uri, account.Uri, original.Uri, [ActivityStreams.Public], [urls.Followers(account.Username)], s.CreatedAt));
                 continue;
             }
-            var note = await BuildNoteAsync(conn, account, s, notes, ct);
-            var create = ActivityPubWriter.Create(urls.StatusActivity(account.Username, s.Id), note);
+            var create = ActivityPubWriter.Create(urls.StatusActivity(account.Username, s.Id), built[s.Uri]);
             create.Remove("@context");
             items.Add(create);
         }
@@ -140,12 +143,8 @@ public static class ActivityPubEndpoints
         if (account is null || account.ActorType == "Application") return Results.NotFound();
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = (await conn.QueryAsync<Status>(new CommandDefinition(ActivityPubQueries.Pinned, new { accountId = account.Id }, cancellationToken: ct))).ToList();
-        var items = new List<JsonNode>();
-        foreach (var s in rows)
-        {
-            var note = ActivityPubWriter.Note(await BuildNoteAsync(conn, account, s, notes, ct), withContext: false);
-            items.Add(note);
-        }
+        var items = (await notes.BuildManyAsync(conn, account, rows, ct))
+            .Select(n => (JsonNode)ActivityPubWriter.Note(n, withContext: false)).ToList();
         return Json(WithContext(ActivityPubWriter.OrderedCollection(urls.Featured(account.Username), items.Count, orderedItems: items)));
     }
 
@@ -213,14 +212,8 @@ public static class ActivityPubEndpoints
         return (account, status, null);
     }
 
-    static async Task<LocalNote> BuildNoteAsync(NpgsqlConnection conn, Account author, Status status, NoteBuilder notes, CancellationToken ct)
-    {
-        var mentioned = (await conn.QueryAsync<Account>(new CommandDefinition(
-            $"SELECT {AccountQueries.Columns} FROM mentions m JOIN accounts a ON a.id = m.account_id WHERE m.status_id = @statusId",
-            new { statusId = status.Id }, cancellationToken: ct))).ToList();
-        var tags = (await conn.QueryAsync<string>(new CommandDefinition(ActivityPubQueries.TagNames, new { statusId = status.Id }, cancellationToken: ct))).ToList();
-        return notes.Build(author, status, status.InReplyToUri, mentioned, tags);
-    }
+    static async Task<LocalNote> BuildNoteAsync(NpgsqlConnection conn, Account author, Status status, NoteBuilder notes, CancellationToken ct) =>
+        (await notes.BuildManyAsync(conn, author, [status], ct))[0];
 
     static JsonObject WithContext(JsonObject document)
     {

@@ -44,6 +44,4 @@ static class ActivityPubQueries
 
     public const string Tombstone = "SELECT former_type, deleted_at FROM tombstones WHERE uri = @uri";
 
-
-    public const string TagNames = "SELECT t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = @statusId";
 }

@@ -1,8 +1,10 @@
+using Dapper;
 using Fellows.Federation;
 using Fellows.Federation.Vocabulary;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Statuses;
+using Npgsql;
 
 namespace Fellows.Server.Features.Federation;
 
@@ -43,5 +45,20 @@ public sealed class NoteBuilder(InstanceUrls urls)
             Hashtags = tags.Select(t => new HashtagTag(urls.Tag(t), "#" + t)).ToList(),
             Replies = urls.StatusReplies(author.Username, status.Id),
         };
+    }
+
+    /// <summary>Notes for a page of one author's statuses, loading mentions and tags for all of them in two queries.</summary>
+    public async Task<IReadOnlyList<LocalNote>> BuildManyAsync(NpgsqlConnection conn, Account author, IReadOnlyList<Status> statuses, CancellationToken ct)
+    {
+        var ids = statuses.Select(s => s.Id).ToArray();
+        var mentions = (await conn.QueryAsync<long, Account, (long StatusId, Account Account)>(new CommandDefinition(
+                $"SELECT m.status_id, {AccountQueries.Columns} FROM mentions m JOIN accounts a ON a.id = m.account_id WHERE m.status_id = ANY(@ids)",
+                new { ids }, cancellationToken: ct), (statusId, account) => (statusId, account), splitOn: "id"))
+            .ToLookup(m => m.StatusId, m => m.Account);
+        var tags = (await conn.QueryAsync<(long StatusId, string Name)>(new CommandDefinition(
+                "SELECT st.status_id, t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = ANY(@ids)",
+                new { ids }, cancellationToken: ct)))
+            .ToLookup(t => t.StatusId, t => t.Name);
+        return statuses.Select(s => Build(author, s, s.InReplyToUri, mentions[s.Id].ToList(), tags[s.Id].ToList())).ToList();
     }
 }
