@@ -147,6 +147,16 @@ public class FederationTests
             return r[0].GetProperty("following").GetBoolean() ? "ok" : null;
         }, "bob's server to accept alice's follow");
 
+        // Fellows, not followers: bob sees his own follower count, nobody else does.
+        await EventuallyAsync(async () =>
+        {
+            var me = await JsonAsync(await bob.Api.GetAsync(new Uri("/api/v1/accounts/verify_credentials", UriKind.Relative)));
+            return me.GetProperty("followers_count").GetInt32() == 1 ? "ok" : null;
+        }, "bob's server to record alice as a follower");
+        var seenByAlice = await JsonAsync(await alice.Api.GetAsync(new Uri($"/api/v1/accounts/{bobId}", UriKind.Relative)));
+        Assert.That(seenByAlice.GetProperty("followers_count").GetInt32(), Is.Zero);
+        Assert.That(seenByAlice.GetProperty("following_count").GetInt32(), Is.Zero);
+
         var posted = await JsonAsync(await bob.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative),
             new { status = $"Hello co-op #meeting @alice@{_a.Domain}", visibility = "public" }));
         var uri = posted.GetProperty("uri").GetString();

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Dapper;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Mastodon;
@@ -9,8 +8,6 @@ namespace Fellows.Server.Features.Accounts;
 /// <summary>Account rows as Mastodon API entities, in batches.</summary>
 public sealed class AccountPresenter(NpgsqlDataSource db, InstanceUrls urls)
 {
-    public InstanceUrls Urls => urls;
-
     const string Counts = $"""
         SELECT {AccountQueries.Columns},
                (SELECT count(*) FROM follows f WHERE f.target_account_id = a.id)::int AS followers_count,
@@ -29,14 +26,12 @@ public sealed class AccountPresenter(NpgsqlDataSource db, InstanceUrls urls)
 
     public async Task<IReadOnlyDictionary<long, ApiAccount>> PresentManyAsync(NpgsqlConnection conn, long[] ids, long? viewer, CancellationToken ct)
     {
-        var rows = await conn.QueryAsync<AccountWithCounts>(new CommandDefinition(Counts, new { ids }, cancellationToken: ct));
-        var result = new Dictionary<long, ApiAccount>();
-        foreach (var row in rows)
-            result[row.Id] = Build(row, viewer);
-        return result;
+        var rows = await conn.QueryAsync<Account, AccountCounts, (Account Account, AccountCounts Counts)>(
+            new CommandDefinition(Counts, new { ids }, cancellationToken: ct), (a, c) => (a, c), splitOn: "followers_count");
+        return rows.ToDictionary(r => r.Account.Id, r => Build(r.Account, r.Counts, viewer));
     }
 
-    ApiAccount Build(AccountWithCounts a, long? viewer)
+    ApiAccount Build(Account a, AccountCounts counts, long? viewer)
     {
         var avatar = a.AvatarUrl ?? $"{urls.Base}/avatars/original/missing.png";
         var header = a.HeaderUrl ?? $"{urls.Base}/headers/original/missing.png";
@@ -62,43 +57,22 @@ public sealed class AccountPresenter(NpgsqlDataSource db, InstanceUrls urls)
             Header = header,
             HeaderStatic = header,
             // Fellows, not followers: follower counts are shown to the member themselves only.
-            FollowersCount = self ? a.FollowersCount : 0,
-            FollowingCount = a.FollowingCount,
-            StatusesCount = a.StatusesCount,
-            LastStatusAt = a.LastStatusAt?.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            FollowersCount = self ? counts.FollowersCount : 0,
+            FollowingCount = counts.FollowingCount,
+            StatusesCount = counts.StatusesCount,
+            LastStatusAt = counts.LastStatusAt?.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
             HideCollections = false,
             Noindex = !a.Indexable,
             Emojis = [],
-            Fields = ParseFields(a.Fields),
+            Fields = Account.ParseFields(a.Fields).Select(f => new ApiField(f.Name, f.Value, null)).ToList(),
         };
     }
 
-    static List<ApiField> ParseFields(string json) =>
-        Account.ParseFields(json).Select(f => new ApiField(f.Name, f.Value, null)).ToList();
-
-    sealed record AccountWithCounts
+    sealed record AccountCounts
     {
-        public required long Id { get; init; }
-        public required string Username { get; init; }
-        public string? Domain { get; init; }
-        public required string Uri { get; init; }
-        public string? Url { get; init; }
-        public required string ActorType { get; init; }
-        public required string DisplayName { get; init; }
-        public required string Note { get; init; }
-        public string? AvatarUrl { get; init; }
-        public string? HeaderUrl { get; init; }
-        public required bool Locked { get; init; }
-        public required bool Bot { get; init; }
-        public required bool Discoverable { get; init; }
-        public required bool Indexable { get; init; }
-        public required string Fields { get; init; }
-        public required DateTimeOffset CreatedAt { get; init; }
         public required int FollowersCount { get; init; }
         public required int FollowingCount { get; init; }
         public required int StatusesCount { get; init; }
         public DateTimeOffset? LastStatusAt { get; init; }
-
-        public string Acct => Domain is null ? Username : $"{Username}@{Domain}";
     }
 }

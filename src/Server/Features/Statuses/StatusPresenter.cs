@@ -10,7 +10,7 @@ namespace Fellows.Server.Features.Statuses;
 /// Turns status rows into Mastodon API entities for one viewer, in a fixed number of queries however many
 /// statuses there are (no per-row lookups on timeline pages).
 /// </summary>
-public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accounts)
+public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accounts, InstanceUrls urls)
 {
     public async Task<ApiStatus> PresentAsync(Status status, long? viewer, CancellationToken ct) =>
         (await PresentManyAsync([status], viewer, ct))[0];
@@ -72,7 +72,7 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             MediaAttachments = [],
             Mentions = mentions[s.Id].Select(m => new ApiMention(ApiResults.Id(m.AccountId), m.Username,
                 m.Url ?? m.Uri, m.Domain is null ? m.Username : $"{m.Username}@{m.Domain}")).ToList(),
-            Tags = tags[s.Id].Select(t => new ApiTag(t.Name.ToLowerInvariant(), accounts.Urls.Tag(t.Name))).ToList(),
+            Tags = tags[s.Id].Select(t => new ApiTag(t.Name.ToLowerInvariant(), urls.Tag(t.Name))).ToList(),
             Emojis = [],
             Card = null,
             Poll = null,
