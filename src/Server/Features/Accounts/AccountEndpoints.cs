@@ -5,6 +5,7 @@ using Fellows.Server.Features.Auth;
 using Fellows.Server.Features.Follows;
 using Fellows.Server.Features.Mastodon;
 using Fellows.Server.Features.Statuses;
+using Fellows.Server.Features.Timelines;
 using Npgsql;
 
 namespace Fellows.Server.Features.Accounts;
@@ -66,26 +67,11 @@ public static class AccountEndpoints
         InstanceUrls urls, CancellationToken ct)
     {
         if (ApiResults.ParseId(id) is not { } aid) return ApiResults.NotFound();
-        var page = PageRequest.From(context.Request);
-        var viewer = user.AccountId();
         var q = context.Request.Query;
         var excludeReplies = q["exclude_replies"] is { Count: > 0 } er && er[0] is "true" or "1";
         var excludeReblogs = q["exclude_reblogs"] is { Count: > 0 } eb && eb[0] is "true" or "1";
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var rows = (await conn.QueryAsync<Status>(new CommandDefinition($"""
-            SELECT {StatusQueries.Columns} FROM statuses s
-            WHERE s.account_id = @aid AND {StatusQueries.VisibleTo}
-              AND (NOT @excludeReplies OR s.in_reply_to_id IS NULL)
-              AND (NOT @excludeReblogs OR s.reblog_of_id IS NULL)
-              AND (@maxId::bigint IS NULL OR s.id < @maxId) AND (@sinceId::bigint IS NULL OR s.id > @sinceId)
-              AND (@minId::bigint IS NULL OR s.id > @minId)
-            ORDER BY CASE WHEN @minId::bigint IS NULL THEN -s.id ELSE s.id END
-            LIMIT @limit
-            """, new { aid, viewer, excludeReplies, excludeReblogs, page.MaxId, page.SinceId, page.MinId, page.Limit }, cancellationToken: ct))).ToList();
-        await conn.CloseAsync();
-        if (page.MinId is not null) rows.Reverse();
-        if (rows.Count > 0) PageRequest.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id);
-        return Results.Json(await presenter.PresentManyAsync(rows, viewer, ct));
+        return await StatusPage.RespondAsync(context, TimelineQueries.Account, user.AccountId(),
+            new { accountId = aid, excludeReplies, excludeReblogs }, db, presenter, urls, ct);
     }
 
     public static async Task<IResult> Follow(string id, HttpRequest request, ClaimsPrincipal user, FollowService follows, CancellationToken ct)

@@ -4,12 +4,6 @@ namespace Fellows.Server.Features.Timelines;
 
 static class TimelineQueries
 {
-    const string Paging = """
-        AND (@maxId::bigint IS NULL OR s.id < @maxId)
-        AND (@sinceId::bigint IS NULL OR s.id > @sinceId)
-        AND (@minId::bigint IS NULL OR s.id > @minId)
-        """;
-
     /// <summary>
     /// Home: the member's own posts and those of accounts they follow, newest first, chronological and nothing
     /// else (no ranking). Boosts from accounts whose boosts the member hid are left out.
@@ -20,9 +14,8 @@ static class TimelineQueries
                OR s.account_id IN (SELECT f.target_account_id FROM follows f WHERE f.account_id = @viewer
                                    AND (s.reblog_of_id IS NULL OR f.show_reblogs)))
           AND {StatusQueries.VisibleTo}
-          {Paging}
-        ORDER BY CASE WHEN @minId::bigint IS NULL THEN -s.id ELSE s.id END
-        LIMIT @limit
+          {StatusPage.Conditions}
+        {StatusPage.OrderAndLimit}
         """;
 
     public const string Public = $"""
@@ -31,8 +24,16 @@ static class TimelineQueries
           AND (@local::boolean IS NULL OR s.local = @local)
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = s.account_id AND b.target_account_id = @viewer)
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = @viewer AND b.target_account_id = s.account_id)
-          {Paging}
-        ORDER BY CASE WHEN @minId::bigint IS NULL THEN -s.id ELSE s.id END
-        LIMIT @limit
+          {StatusPage.Conditions}
+        {StatusPage.OrderAndLimit}
+        """;
+
+    public const string Account = $"""
+        SELECT {StatusQueries.Columns} FROM statuses s
+        WHERE s.account_id = @accountId AND {StatusQueries.VisibleTo}
+          AND (NOT @excludeReplies OR s.in_reply_to_id IS NULL)
+          AND (NOT @excludeReblogs OR s.reblog_of_id IS NULL)
+          {StatusPage.Conditions}
+        {StatusPage.OrderAndLimit}
         """;
 }

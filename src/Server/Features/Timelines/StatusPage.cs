@@ -1,0 +1,42 @@
+using Dapper;
+using Fellows.Server.Configuration;
+using Fellows.Server.Features.Mastodon;
+using Fellows.Server.Features.Statuses;
+using Npgsql;
+
+namespace Fellows.Server.Features.Timelines;
+
+/// <summary>
+/// Every list of statuses in the client API pages the same way: max_id / since_id / min_id / limit, newest first
+/// (oldest first from min_id, then reversed), a Link header to the next and previous pages.
+/// </summary>
+public static class StatusPage
+{
+    /// <summary>The paging conditions; queries add them to their WHERE clause.</summary>
+    public const string Conditions = """
+        AND (@maxId::bigint IS NULL OR s.id < @maxId)
+        AND (@sinceId::bigint IS NULL OR s.id > @sinceId)
+        AND (@minId::bigint IS NULL OR s.id > @minId)
+        """;
+
+    /// <summary>The paging order and limit; queries end with it.</summary>
+    public const string OrderAndLimit = """
+        ORDER BY CASE WHEN @minId::bigint IS NULL THEN -s.id ELSE s.id END
+        LIMIT @limit
+        """;
+
+    /// <summary>Runs <paramref name="sql"/> (with @viewer, the paging parameters and <paramref name="args"/>) and answers the page.</summary>
+    public static async Task<IResult> RespondAsync(HttpContext context, string sql, long? viewer, object? args, NpgsqlDataSource db,
+        StatusPresenter presenter, InstanceUrls urls, CancellationToken ct)
+    {
+        var page = PageRequest.From(context.Request);
+        var parameters = new DynamicParameters(args);
+        parameters.AddDynamicParams(new { viewer, page.MaxId, page.SinceId, page.MinId, page.Limit });
+        List<Status> rows;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+            rows = (await conn.QueryAsync<Status>(new CommandDefinition(sql, parameters, cancellationToken: ct))).ToList();
+        if (page.MinId is not null) rows.Reverse();
+        if (rows.Count > 0) PageRequest.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id);
+        return Results.Json(await presenter.PresentManyAsync(rows, viewer, ct));
+    }
+}
