@@ -107,6 +107,7 @@ public static class FellowsHost
         var db = services.GetRequiredService<NpgsqlDataSource>();
         await Migrator.MigrateAsync(db, ct);
         await services.GetRequiredService<InstanceActor>().EnsureAsync(ct);
+        await services.GetRequiredService<StoredSignatureSchemes>().LoadAsync(ct);
     }
 
     static void MapEndpoints(WebApplication app)

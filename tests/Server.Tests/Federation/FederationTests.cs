@@ -147,6 +147,16 @@ public class FederationTests
             return r[0].GetProperty("following").GetBoolean() ? "ok" : null;
         }, "bob's server to accept alice's follow");
 
+        // The format bob's server accepted is remembered for next time, and survives a restart.
+        await EventuallyAsync(async () =>
+        {
+            await using var conn = new Npgsql.NpgsqlConnection(_a.ConnectionString);
+            await conn.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand("SELECT signature_scheme FROM remote_hosts WHERE host = @h", conn);
+            cmd.Parameters.AddWithValue("h", _b.Domain);
+            return await cmd.ExecuteScalarAsync() as string == "Rfc9421" ? "ok" : null;
+        }, "the accepted signature format to be stored");
+
         // Fellows, not followers: bob sees his own follower count, nobody else does.
         await EventuallyAsync(async () =>
         {

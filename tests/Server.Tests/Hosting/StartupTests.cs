@@ -1,6 +1,9 @@
 using System.Net;
 using Dapper;
+using Fellows.Federation.Http;
+using Fellows.Federation.Signatures;
 using Fellows.Server.Database;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NUnit.Framework;
 
@@ -29,6 +32,20 @@ public class StartupTests
         await using var b = NpgsqlDataSource.Create(connectionString);
         var results = await Task.WhenAll(Migrator.MigrateAsync(a, CancellationToken.None), Migrator.MigrateAsync(b, CancellationToken.None));
         Assert.That(results[0].Count + results[1].Count, Is.EqualTo(Migrator.All.Count), "each migration applied exactly once");
+    }
+
+    [Test]
+    public async Task Restart_remembers_signature_format_per_host()
+    {
+        await using var instance = await FellowsInstance.StartAsync("schemes");
+        var preferences = instance.Services.GetRequiredService<ISignatureSchemePreferences>();
+        preferences.Remember("remote.example:8443", SignatureScheme.Cavage);
+        await using var conn = new NpgsqlConnection(instance.ConnectionString);
+        for (var i = 0; i < 50 && await conn.ExecuteScalarAsync<string?>("SELECT signature_scheme FROM remote_hosts WHERE host = 'remote.example:8443'") is null; i++)
+            await Task.Delay(100);
+
+        await instance.RestartAsync();
+        Assert.That(instance.Services.GetRequiredService<ISignatureSchemePreferences>().Get("remote.example:8443"), Is.EqualTo(SignatureScheme.Cavage));
     }
 
     [Test]

@@ -187,11 +187,4 @@ static class DeliveryQueries
         WHERE host = @host AND state = 0 AND next_attempt_at < @openUntil
           AND (locked_until IS NULL OR locked_until <= @now)
         """;
-
-    public const string SignatureSchemeOf = "SELECT signature_scheme FROM remote_hosts WHERE host = @host";
-
-    public const string SetSignatureScheme = """
-        INSERT INTO remote_hosts (host, signature_scheme) VALUES (@host, @scheme)
-        ON CONFLICT (host) DO UPDATE SET signature_scheme = excluded.signature_scheme
-        """;
 }

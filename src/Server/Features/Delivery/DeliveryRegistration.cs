@@ -23,7 +23,6 @@ public static class DeliveryRegistration
         services.AddSingleton<FanOut>();
         services.AddSingleton<DeliveryProcessor>();
         services.TryAddSingleton<IActorInboxResolver, DatabaseActorInboxResolver>();
-        services.TryAddSingleton<ISignatureSchemeStore, SignatureSchemeStore>();
 
         services.AddHostedService<NotificationListener>();
         services.AddHostedService<FanOutWorker>();

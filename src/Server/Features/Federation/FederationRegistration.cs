@@ -22,7 +22,9 @@ public static class FederationRegistration
                 AllowPrivateNetworks = instance.AllowPrivateNetworks,
             };
         });
-        services.AddSingleton<ISignatureSchemePreferences, InMemorySignatureSchemePreferences>();
+        services.AddSingleton<StoredSignatureSchemes>();
+        services.AddSingleton<ISignatureSchemePreferences>(sp => sp.GetRequiredService<StoredSignatureSchemes>());
+        services.AddHostedService(sp => sp.GetRequiredService<StoredSignatureSchemes>());
         services.AddSingleton(sp => new ActivityPubClient(
             FederationHttp.CreateClient(sp.GetRequiredService<FederationHttpOptions>()),
             sp.GetRequiredService<FederationHttpOptions>(),

@@ -1,39 +1,4 @@
-using Dapper;
-using Fellows.Federation.Signatures;
-using Npgsql;
-
 namespace Fellows.Server.Features.Delivery;
-
-/// <summary>
-/// Remembers which HTTP signature format each remote host accepted, so the signed client knocks once with the
-/// right one instead of twice on every delivery.
-/// </summary>
-public interface ISignatureSchemeStore
-{
-    /// <summary>The scheme <paramref name="host"/> last accepted, or null when it has not answered yet.</summary>
-    Task<SignatureScheme?> GetAsync(string host, CancellationToken ct);
-
-    Task SetAsync(string host, SignatureScheme scheme, CancellationToken ct);
-}
-
-/// <summary>Backed by <c>remote_hosts.signature_scheme</c> (<c>Cavage</c> or <c>Rfc9421</c>).</summary>
-public sealed class SignatureSchemeStore(NpgsqlDataSource db) : ISignatureSchemeStore
-{
-    public async Task<SignatureScheme?> GetAsync(string host, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var value = await conn.ExecuteScalarAsync<string?>(new CommandDefinition(
-            DeliveryQueries.SignatureSchemeOf, new { host = RemoteHost.Normalize(host) }, cancellationToken: ct));
-        return Enum.TryParse<SignatureScheme>(value, ignoreCase: false, out var scheme) ? scheme : null;
-    }
-
-    public async Task SetAsync(string host, SignatureScheme scheme, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition(
-            DeliveryQueries.SetSignatureScheme, new { host = RemoteHost.Normalize(host), scheme = scheme.ToString() }, cancellationToken: ct));
-    }
-}
 
 /// <summary>How hosts are spelled in <c>deliveries.host</c>, <c>remote_hosts</c> and <c>domain_blocks</c>.</summary>
 public static class RemoteHost
