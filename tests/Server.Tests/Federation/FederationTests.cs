@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Fellows.Server.Tests.Interop;
+using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
 
 namespace Fellows.Server.Tests.Federation;
@@ -98,6 +99,19 @@ public class FederationTests
         var info = await JsonAsync(await _a.Client.GetAsync(new Uri(href)));
         Assert.That(info.GetProperty("software").GetProperty("name").GetString(), Is.EqualTo("fellows"));
         Assert.That(info.GetProperty("usage").GetProperty("users").GetProperty("total").GetInt32(), Is.GreaterThanOrEqualTo(1));
+    }
+
+    [Test]
+    public async Task RemoteActors_forced_refresh_within_a_minute_does_not_refetch()
+    {
+        var kim = await _b.CreateMemberAsync("kim");
+        var actors = _a.Services.GetRequiredService<Fellows.Server.Features.Federation.RemoteActors>();
+        var first = await actors.ResolveAsync(kim.ActorId, forceRefresh: false, CancellationToken.None);
+        Assert.That(first, Is.Not.Null);
+        Assert.That(first!.Domain, Is.EqualTo(_b.Domain));
+        Assert.That(await actors.GetKeyAsync(first.Uri + "#main-key", refresh: false, CancellationToken.None), Is.Not.Null);
+        var second = await actors.ResolveAsync(kim.ActorId, forceRefresh: true, CancellationToken.None);
+        Assert.That(second!.FetchedAt, Is.EqualTo(first.FetchedAt), "a forced refresh right after a fetch is not sent");
     }
 
     [Test]

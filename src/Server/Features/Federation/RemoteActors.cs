@@ -21,6 +21,10 @@ public sealed class RemoteActors(
     TimeProvider clock, ILogger<RemoteActors> logger)
 {
     static readonly TimeSpan Freshness = TimeSpan.FromDays(1);
+
+    // A forced refresh (key rotation, Move) is honoured at most this often per actor, so a stream of badly
+    // signed requests naming someone's key can't turn us into a fetch cannon against their server.
+    static readonly TimeSpan MinimumRefreshInterval = TimeSpan.FromMinutes(1);
     readonly ConcurrentDictionary<string, VerificationKey> _keys = new(StringComparer.Ordinal);
 
     /// <summary>The account for <paramref name="actorUri"/>, fetching or refreshing it when needed; null if it can't be had.</summary>
@@ -29,7 +33,8 @@ public sealed class RemoteActors(
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
             var known = await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(AccountQueries.ByUri, new { uri = actorUri }, cancellationToken: ct));
-            if (known is not null && (known.IsLocal || (!forceRefresh && known.FetchedAt > clock.GetUtcNow() - Freshness)))
+            var age = clock.GetUtcNow() - (known?.FetchedAt ?? DateTimeOffset.MinValue);
+            if (known is not null && (known.IsLocal || age < MinimumRefreshInterval || (!forceRefresh && age < Freshness)))
                 return known;
         }
         if (actorUri.StartsWith(urls.Base + "/", StringComparison.Ordinal)) return null;
