@@ -29,30 +29,14 @@ public class FederationTests
         await _b.DisposeAsync();
     }
 
-    static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.That(response.IsSuccessStatusCode, Is.True, $"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
 
-    static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, string what, int seconds = 20) where T : class
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await probe() is { } value) return value;
-            await Task.Delay(200);
-        }
-        throw new AssertionException($"Timed out waiting for {what}");
-    }
 
     [Test]
     public async Task WebFinger_local_member_self_link_is_actor_id()
     {
         var member = await _a.CreateMemberAsync("wendy");
         var response = await _a.Client.GetAsync(new Uri($"/.well-known/webfinger?resource=acct:wendy@{_a.Domain}", UriKind.Relative));
-        var jrd = await JsonAsync(response);
+        var jrd = await Api.JsonAsync(response);
         Assert.Multiple(() =>
         {
             Assert.That(response.Headers.GetValues("Access-Control-Allow-Origin").Single(), Is.EqualTo("*"));
@@ -72,7 +56,7 @@ public class FederationTests
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/activity+json"));
         var response = await _a.Client.SendAsync(request);
         Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/activity+json"));
-        var actor = await JsonAsync(response);
+        var actor = await Api.JsonAsync(response);
         Assert.Multiple(() =>
         {
             Assert.That(actor.GetProperty("id").GetString(), Is.EqualTo(member.ActorId));
@@ -94,9 +78,9 @@ public class FederationTests
     public async Task NodeInfo_reports_fellows_and_users()
     {
         await _a.CreateMemberAsync("nora");
-        var links = await JsonAsync(await _a.Client.GetAsync(new Uri("/.well-known/nodeinfo", UriKind.Relative)));
+        var links = await Api.JsonAsync(await _a.Client.GetAsync(new Uri("/.well-known/nodeinfo", UriKind.Relative)));
         var href = links.GetProperty("links").EnumerateArray().First(l => l.GetProperty("rel").GetString()!.EndsWith("2.1", StringComparison.Ordinal)).GetProperty("href").GetString()!;
-        var info = await JsonAsync(await _a.Client.GetAsync(new Uri(href)));
+        var info = await Api.JsonAsync(await _a.Client.GetAsync(new Uri(href)));
         Assert.That(info.GetProperty("software").GetProperty("name").GetString(), Is.EqualTo("fellows"));
         Assert.That(info.GetProperty("usage").GetProperty("users").GetProperty("total").GetInt32(), Is.GreaterThanOrEqualTo(1));
     }
@@ -150,19 +134,19 @@ public class FederationTests
         var alice = await _a.CreateMemberAsync("alice");
         var bob = await _b.CreateMemberAsync("bob");
 
-        var remoteBob = await JsonAsync(await alice.Api.GetAsync(new Uri($"/api/v1/accounts/lookup?acct=bob@{_b.Domain}", UriKind.Relative)));
+        var remoteBob = await Api.JsonAsync(await alice.Api.GetAsync(new Uri($"/api/v1/accounts/lookup?acct=bob@{_b.Domain}", UriKind.Relative)));
         var bobId = remoteBob.GetProperty("id").GetString();
-        var relationship = await JsonAsync(await alice.Api.PostAsync(new Uri($"/api/v1/accounts/{bobId}/follow", UriKind.Relative), null));
+        var relationship = await Api.JsonAsync(await alice.Api.PostAsync(new Uri($"/api/v1/accounts/{bobId}/follow", UriKind.Relative), null));
         Assert.That(relationship.GetProperty("requested").GetBoolean() || relationship.GetProperty("following").GetBoolean(), Is.True);
 
-        await EventuallyAsync(async () =>
+        await Api.EventuallyAsync(async () =>
         {
-            var r = await JsonAsync(await alice.Api.GetAsync(new Uri($"/api/v1/accounts/relationships?id[]={bobId}", UriKind.Relative)));
+            var r = await Api.JsonAsync(await alice.Api.GetAsync(new Uri($"/api/v1/accounts/relationships?id[]={bobId}", UriKind.Relative)));
             return r[0].GetProperty("following").GetBoolean() ? "ok" : null;
         }, "bob's server to accept alice's follow");
 
         // The format bob's server accepted is remembered for next time, and survives a restart.
-        await EventuallyAsync(async () =>
+        await Api.EventuallyAsync(async () =>
         {
             await using var conn = new Npgsql.NpgsqlConnection(_a.ConnectionString);
             await conn.OpenAsync();
@@ -172,22 +156,22 @@ public class FederationTests
         }, "the accepted signature format to be stored");
 
         // Fellows, not followers: bob sees his own follower count, nobody else does.
-        await EventuallyAsync(async () =>
+        await Api.EventuallyAsync(async () =>
         {
-            var me = await JsonAsync(await bob.Api.GetAsync(new Uri("/api/v1/accounts/verify_credentials", UriKind.Relative)));
+            var me = await Api.JsonAsync(await bob.Api.GetAsync(new Uri("/api/v1/accounts/verify_credentials", UriKind.Relative)));
             return me.GetProperty("followers_count").GetInt32() == 1 ? "ok" : null;
         }, "bob's server to record alice as a follower");
-        var seenByAlice = await JsonAsync(await alice.Api.GetAsync(new Uri($"/api/v1/accounts/{bobId}", UriKind.Relative)));
+        var seenByAlice = await Api.JsonAsync(await alice.Api.GetAsync(new Uri($"/api/v1/accounts/{bobId}", UriKind.Relative)));
         Assert.That(seenByAlice.GetProperty("followers_count").GetInt32(), Is.Zero);
         Assert.That(seenByAlice.GetProperty("following_count").GetInt32(), Is.Zero);
 
-        var posted = await JsonAsync(await bob.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative),
+        var posted = await Api.JsonAsync(await bob.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative),
             new { status = $"Hello co-op #meeting @alice@{_a.Domain}", visibility = "public" }));
         var uri = posted.GetProperty("uri").GetString();
 
-        var seen = await EventuallyAsync(async () =>
+        var seen = await Api.EventuallyAsync(async () =>
         {
-            var home = await JsonAsync(await alice.Api.GetAsync(new Uri("/api/v1/timelines/home", UriKind.Relative)));
+            var home = await Api.JsonAsync(await alice.Api.GetAsync(new Uri("/api/v1/timelines/home", UriKind.Relative)));
             return home.EnumerateArray().Where(s => s.GetProperty("uri").GetString() == uri).Select(s => (JsonElement?)s).FirstOrDefault() is { } found ? (object)found : null;
         }, "bob's post on alice's home timeline");
         var status = (JsonElement)seen;
@@ -195,28 +179,28 @@ public class FederationTests
         Assert.That(status.GetProperty("account").GetProperty("acct").GetString(), Is.EqualTo($"bob@{_b.Domain}"));
 
         // Alice replies and favourites; bob's server records both.
-        var reply = await JsonAsync(await alice.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative),
+        var reply = await Api.JsonAsync(await alice.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative),
             new { status = $"@bob@{_b.Domain} agreed", in_reply_to_id = status.GetProperty("id").GetString() }));
-        await JsonAsync(await alice.Api.PostAsync(new Uri($"/api/v1/statuses/{status.GetProperty("id").GetString()}/favourite", UriKind.Relative), null));
+        await Api.JsonAsync(await alice.Api.PostAsync(new Uri($"/api/v1/statuses/{status.GetProperty("id").GetString()}/favourite", UriKind.Relative), null));
         var postId = posted.GetProperty("id").GetString();
-        await EventuallyAsync(async () =>
+        await Api.EventuallyAsync(async () =>
         {
-            var context = await JsonAsync(await bob.Api.GetAsync(new Uri($"/api/v1/statuses/{postId}/context", UriKind.Relative)));
+            var context = await Api.JsonAsync(await bob.Api.GetAsync(new Uri($"/api/v1/statuses/{postId}/context", UriKind.Relative)));
             return context.GetProperty("descendants").EnumerateArray().Any(d => d.GetProperty("uri").GetString() == reply.GetProperty("uri").GetString()) ? "ok" : null;
         }, "alice's reply in bob's thread");
-        var mine = await JsonAsync(await bob.Api.GetAsync(new Uri($"/api/v1/statuses/{postId}", UriKind.Relative)));
-        await EventuallyAsync(async () =>
+        var mine = await Api.JsonAsync(await bob.Api.GetAsync(new Uri($"/api/v1/statuses/{postId}", UriKind.Relative)));
+        await Api.EventuallyAsync(async () =>
         {
-            var s = await JsonAsync(await bob.Api.GetAsync(new Uri($"/api/v1/statuses/{postId}", UriKind.Relative)));
+            var s = await Api.JsonAsync(await bob.Api.GetAsync(new Uri($"/api/v1/statuses/{postId}", UriKind.Relative)));
             return s.GetProperty("favourites_count").GetInt32() == 1 ? "ok" : null;
         }, "alice's favourite counted on bob's post");
         Assert.That(mine.GetProperty("replies_count").GetInt32(), Is.EqualTo(1));
 
         // Bob deletes the post; it disappears from alice's timeline and its id answers 410.
-        await JsonAsync(await bob.Api.DeleteAsync(new Uri($"/api/v1/statuses/{postId}", UriKind.Relative)));
-        await EventuallyAsync(async () =>
+        await Api.JsonAsync(await bob.Api.DeleteAsync(new Uri($"/api/v1/statuses/{postId}", UriKind.Relative)));
+        await Api.EventuallyAsync(async () =>
         {
-            var home = await JsonAsync(await alice.Api.GetAsync(new Uri("/api/v1/timelines/home", UriKind.Relative)));
+            var home = await Api.JsonAsync(await alice.Api.GetAsync(new Uri("/api/v1/timelines/home", UriKind.Relative)));
             return home.EnumerateArray().Any(s => s.GetProperty("uri").GetString() == uri) ? null : "gone";
         }, "the deleted post to leave alice's timeline");
         using var fetch = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -228,14 +212,14 @@ public class FederationTests
     public async Task Followers_only_post_is_not_served_to_anonymous_fetch()
     {
         var carol = await _a.CreateMemberAsync("carol");
-        var posted = await JsonAsync(await carol.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative),
+        var posted = await Api.JsonAsync(await carol.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative),
             new { status = "members only", visibility = "private" }));
         using var fetch = new HttpRequestMessage(HttpMethod.Get, posted.GetProperty("uri").GetString());
         fetch.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/activity+json"));
         Assert.That((await _a.Client.SendAsync(fetch)).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
-        await JsonAsync(await carol.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative),
+        await Api.JsonAsync(await carol.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative),
             new { status = "open to all #assembly", visibility = "public" }));
-        var outbox = await JsonAsync(await _a.Client.GetAsync(new Uri("/users/carol/outbox?page=true", UriKind.Relative)));
+        var outbox = await Api.JsonAsync(await _a.Client.GetAsync(new Uri("/users/carol/outbox?page=true", UriKind.Relative)));
         var items = outbox.GetProperty("orderedItems").EnumerateArray().ToList();
         Assert.That(items, Has.Count.EqualTo(1), "only the public post is in the outbox");
         Assert.That(items[0].GetProperty("type").GetString(), Is.EqualTo("Create"));
@@ -256,7 +240,7 @@ public class FederationTests
         var accept = await peer.WaitForReceivedAsync(r => r.Activity?.Type == "Accept" && r.Verified, TimeSpan.FromSeconds(30), CancellationToken.None);
         Assert.That(accept.Activity!.Actor, Is.EqualTo(dana.ActorId));
 
-        await JsonAsync(await dana.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative), new { status = "Hello Fedify" }));
+        await Api.JsonAsync(await dana.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative), new { status = "Hello Fedify" }));
         var create = await peer.WaitForReceivedAsync(r => r.Activity?.Type == "Create" && r.Verified, TimeSpan.FromSeconds(30), CancellationToken.None);
         Assert.That(create.Activity!.Content, Does.Contain("Hello Fedify"));
     }

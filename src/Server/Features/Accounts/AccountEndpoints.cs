@@ -22,8 +22,11 @@ public static class AccountEndpoints
         group.MapGet("/{id}/statuses", Statuses).WithName("AccountStatuses");
         group.MapPost("/{id}/follow", Follow).RequireScope("write:follows").WithName("FollowAccount");
         group.MapPost("/{id}/unfollow", Unfollow).RequireScope("write:follows").WithName("UnfollowAccount");
+        group.MapPost("/{id}/block", Block).RequireScope("write:blocks").WithName("BlockAccount");
+        group.MapPost("/{id}/unblock", Unblock).RequireScope("write:blocks").WithName("UnblockAccount");
 
         var requests = app.MapGroup("/api/v1/follow_requests").WithTags("Follow requests");
+        requests.MapGet("/", FollowRequests).RequireScope("read:follows").WithName("FollowRequests");
         requests.MapPost("/{id}/authorize", Authorize).RequireScope("write:follows").WithName("AuthorizeFollowRequest");
         requests.MapPost("/{id}/reject", Reject).RequireScope("write:follows").WithName("RejectFollowRequest");
     }
@@ -84,10 +87,27 @@ public static class AccountEndpoints
     public static async Task<IResult> Unfollow(string id, ClaimsPrincipal user, FollowService follows, CancellationToken ct) =>
         ApiResults.ParseId(id) is { } target ? ApiResults.From(await follows.UnfollowAsync(user.RequiredAccountId(), target, ct)) : ApiResults.NotFound();
 
+    public static async Task<IResult> Block(string id, ClaimsPrincipal user, FollowService follows, CancellationToken ct) =>
+        ApiResults.ParseId(id) is { } target ? ApiResults.From(await follows.BlockAsync(user.RequiredAccountId(), target, ct)) : ApiResults.NotFound();
+
+    public static async Task<IResult> Unblock(string id, ClaimsPrincipal user, FollowService follows, CancellationToken ct) =>
+        ApiResults.ParseId(id) is { } target ? ApiResults.From(await follows.UnblockAsync(user.RequiredAccountId(), target, ct)) : ApiResults.NotFound();
+
     public static async Task<IResult> Relationships(HttpRequest request, ClaimsPrincipal user, FollowService follows, CancellationToken ct)
     {
         var ids = request.Query["id[]"].Concat(request.Query["id"]).Select(ApiResults.ParseId).OfType<long>().Distinct().Take(100).ToArray();
         return Results.Json(await follows.RelationshipsAsync(user.RequiredAccountId(), ids, ct));
+    }
+
+    /// <summary>Who is waiting for the member to accept them, oldest first (small lists: a co-op's members).</summary>
+    public static async Task<IResult> FollowRequests(ClaimsPrincipal user, NpgsqlDataSource db, AccountPresenter presenter, CancellationToken ct)
+    {
+        var me = user.RequiredAccountId();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var ids = (await conn.QueryAsync<long>(new CommandDefinition(
+            "SELECT account_id FROM follow_requests WHERE target_account_id = @me ORDER BY id LIMIT 80", new { me }, cancellationToken: ct))).ToArray();
+        var entities = await presenter.PresentManyAsync(conn, ids, me, ct);
+        return Results.Json(ids.Where(entities.ContainsKey).Select(id => entities[id]).ToList());
     }
 
     public static async Task<IResult> Authorize(string id, ClaimsPrincipal user, FollowService follows, CancellationToken ct) =>

@@ -95,6 +95,13 @@ public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, Outb
         EnqueueAsync(conn, tx, me, ActivityPubWriter.Reject(urls.NewActivity(me.Username, "rejects"), me.Uri,
             followId ?? urls.NewActivity(follower.Username, "follows"), follower.Uri), toFollowers: false, [follower.Uri], ct);
 
+    public Task BlockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account me, Account target, string blockId, CancellationToken ct) =>
+        EnqueueAsync(conn, tx, me, ActivityPubWriter.Block(blockId, me.Uri, target.Uri), toFollowers: false, [target.Uri], ct);
+
+    public Task UndoBlockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account me, Account target, string blockId, CancellationToken ct) =>
+        EnqueueAsync(conn, tx, me, ActivityPubWriter.Undo($"{blockId}/undo", me.Uri, ActivityPubWriter.Block(blockId, me.Uri, target.Uri), [target.Uri]),
+            toFollowers: false, [target.Uri], ct);
+
     async Task EnqueueAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account actor, JsonObject activity, bool toFollowers,
         IReadOnlyList<string> actorUris, CancellationToken ct)
     {

@@ -29,6 +29,17 @@ static class FollowQueries
         RETURNING id
         """;
 
+    /// <summary>A block ends every follow and request between the two, both ways.</summary>
+    public const string InsertBlock = """
+        INSERT INTO blocks (account_id, target_account_id, uri, created_at) VALUES (@accountId, @targetId, @uri, @now)
+        ON CONFLICT (account_id, target_account_id) DO NOTHING;
+        DELETE FROM follows WHERE (account_id = @accountId AND target_account_id = @targetId) OR (account_id = @targetId AND target_account_id = @accountId);
+        DELETE FROM follow_requests WHERE (account_id = @accountId AND target_account_id = @targetId) OR (account_id = @targetId AND target_account_id = @accountId);
+        """;
+
+    public const string FindBlock = "SELECT uri FROM blocks WHERE account_id = @accountId AND target_account_id = @targetId";
+    public const string DeleteBlock = "DELETE FROM blocks WHERE account_id = @accountId AND target_account_id = @targetId RETURNING uri";
+
     public const string Relationships = """
         SELECT t.id,
                f.id IS NOT NULL AS following, coalesce(f.show_reblogs, fr.show_reblogs, true) AS showing_reblogs,

@@ -68,6 +68,43 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         return await RelationshipAsync(accountId, targetId, ct);
     }
 
+    /// <summary>Blocks an account: follows end both ways and a remote account's server is told (Block).</summary>
+    public async Task<Result<ApiRelationship>> BlockAsync(long accountId, long targetId, CancellationToken ct)
+    {
+        if (accountId == targetId) return Error.Forbidden("You cannot block yourself");
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var target = await conn.FindAccountByIdAsync(targetId, tx, ct);
+        if (target is null) return Error.NotFound();
+        var existing = await conn.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(FollowQueries.FindBlock, new { accountId, targetId }, tx, cancellationToken: ct));
+        if (existing is null)
+        {
+            var me = await conn.AccountByIdAsync(accountId, tx, ct);
+            var blockId = urls.NewActivity(me.Username, "blocks");
+            await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertBlock,
+                new { accountId, targetId, uri = blockId, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
+            if (!target.IsLocal) await publisher.BlockAsync(conn, tx, me, target, blockId, ct);
+        }
+        await tx.CommitAsync(ct);
+        return await RelationshipAsync(accountId, targetId, ct);
+    }
+
+    public async Task<Result<ApiRelationship>> UnblockAsync(long accountId, long targetId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var target = await conn.FindAccountByIdAsync(targetId, tx, ct);
+        if (target is null) return Error.NotFound();
+        var removed = (await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteBlock, new { accountId, targetId }, tx, cancellationToken: ct))).ToList();
+        if (removed.Count > 0 && !target.IsLocal)
+        {
+            var me = await conn.AccountByIdAsync(accountId, tx, ct);
+            await publisher.UndoBlockAsync(conn, tx, me, target, removed[0] ?? urls.NewActivity(me.Username, "blocks"), ct);
+        }
+        await tx.CommitAsync(ct);
+        return await RelationshipAsync(accountId, targetId, ct);
+    }
+
     /// <summary>A locked member accepts a pending follow request (local or remote).</summary>
     public async Task<Result<ApiRelationship>> AuthorizeAsync(long accountId, long requesterId, CancellationToken ct)
     {

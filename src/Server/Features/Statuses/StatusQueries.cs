@@ -35,6 +35,11 @@ static class StatusQueries
 
     public const string NextId = "SELECT fellows_id(@at)";
 
+    public const string BlockedAmong = """
+        SELECT target_account_id FROM blocks WHERE account_id = @me AND target_account_id = ANY(@ids)
+        UNION SELECT account_id FROM blocks WHERE target_account_id = @me AND account_id = ANY(@ids)
+        """;
+
     public const string InsertMention = "INSERT INTO mentions (status_id, account_id) VALUES (@statusId, @accountId) ON CONFLICT DO NOTHING";
 
     public const string UpsertTag = """

@@ -83,7 +83,10 @@ public sealed class StatusService(
             status.Language, status.Local, status.CreatedAt,
         }, tx, cancellationToken: ct));
 
-        var mentionedAccounts = mentioned.Values.DistinctBy(a => a.Id).ToList();
+        // Nobody on either side of a block is mentioned: they are not told and the post is not sent to them.
+        var blocked = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.BlockedAmong,
+            new { me = accountId, ids = mentioned.Values.Select(a => a.Id).ToArray() }, tx, cancellationToken: ct))).ToHashSet();
+        var mentionedAccounts = mentioned.Values.DistinctBy(a => a.Id).Where(a => !blocked.Contains(a.Id)).ToList();
         foreach (var a in mentionedAccounts)
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertMention, new { statusId = id, accountId = a.Id }, tx, cancellationToken: ct));
         var tagNames = new List<string>();

@@ -5,7 +5,7 @@ using Fellows.Server.Features.Auth;
 using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
 
-namespace Fellows.Server.Tests.Api;
+namespace Fellows.Server.Tests.ClientApi;
 
 /// <summary>The Mastodon-compatible statuses, accounts and timelines endpoints on one instance.</summary>
 public class StatusApiTests
@@ -18,12 +18,6 @@ public class StatusApiTests
     [OneTimeTearDown]
     public async Task StopAsync() => await _instance.DisposeAsync();
 
-    static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.That(response.IsSuccessStatusCode, Is.True, $"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
 
     static Task<HttpResponseMessage> PostStatus(Member m, object body) => m.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative), body);
 
@@ -33,22 +27,22 @@ public class StatusApiTests
         var ed = await _instance.CreateMemberAsync("ed");
         var ids = new List<string>();
         for (var i = 0; i < 3; i++)
-            ids.Add((await JsonAsync(await PostStatus(ed, new { status = $"post {i}" }))).GetProperty("id").GetString()!);
-        var reply = await JsonAsync(await PostStatus(ed, new { status = "a reply", in_reply_to_id = ids[0] }));
+            ids.Add((await Api.JsonAsync(await PostStatus(ed, new { status = $"post {i}" }))).GetProperty("id").GetString()!);
+        var reply = await Api.JsonAsync(await PostStatus(ed, new { status = "a reply", in_reply_to_id = ids[0] }));
 
         var first = await ed.Api.GetAsync(new Uri($"/api/v1/accounts/{ed.AccountId}/statuses?limit=2", UriKind.Relative));
-        var page = await JsonAsync(first);
+        var page = await Api.JsonAsync(first);
         Assert.That(page.EnumerateArray().Select(s => s.GetProperty("id").GetString()), Is.EqualTo(new[] { reply.GetProperty("id").GetString(), ids[2] }));
         var link = first.Headers.GetValues("Link").Single();
         Assert.That(link, Does.Contain($"max_id={ids[2]}").And.Contain("rel=\"next\"").And.Contain("limit=2").And.StartWith($"<{_instance.BaseUrl}/"));
 
-        var next = await JsonAsync(await ed.Api.GetAsync(new Uri($"/api/v1/accounts/{ed.AccountId}/statuses?limit=2&max_id={ids[2]}", UriKind.Relative)));
+        var next = await Api.JsonAsync(await ed.Api.GetAsync(new Uri($"/api/v1/accounts/{ed.AccountId}/statuses?limit=2&max_id={ids[2]}", UriKind.Relative)));
         Assert.That(next.EnumerateArray().Select(s => s.GetProperty("id").GetString()), Is.EqualTo(new[] { ids[1], ids[0] }));
 
-        var oldestFirst = await JsonAsync(await ed.Api.GetAsync(new Uri($"/api/v1/accounts/{ed.AccountId}/statuses?limit=2&min_id={ids[0]}", UriKind.Relative)));
+        var oldestFirst = await Api.JsonAsync(await ed.Api.GetAsync(new Uri($"/api/v1/accounts/{ed.AccountId}/statuses?limit=2&min_id={ids[0]}", UriKind.Relative)));
         Assert.That(oldestFirst.EnumerateArray().Select(s => s.GetProperty("id").GetString()), Is.EqualTo(new[] { ids[2], ids[1] }), "min_id gives the page just after, newest first");
 
-        var noReplies = await JsonAsync(await ed.Api.GetAsync(new Uri($"/api/v1/accounts/{ed.AccountId}/statuses?exclude_replies=true", UriKind.Relative)));
+        var noReplies = await Api.JsonAsync(await ed.Api.GetAsync(new Uri($"/api/v1/accounts/{ed.AccountId}/statuses?exclude_replies=true", UriKind.Relative)));
         Assert.That(noReplies.EnumerateArray().Count(), Is.EqualTo(3));
     }
 
@@ -70,7 +64,7 @@ public class StatusApiTests
         Assert.That(notJson.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         var form = await fay.Api.PostAsync(new Uri("/api/v1/statuses", UriKind.Relative),
             new FormUrlEncodedContent(new Dictionary<string, string> { ["status"] = "from a form", ["sensitive"] = "1", ["spoiler_text"] = "cw" }));
-        var fromForm = await JsonAsync(form);
+        var fromForm = await Api.JsonAsync(form);
         Assert.That(fromForm.GetProperty("sensitive").GetBoolean(), Is.True);
         Assert.That(fromForm.GetProperty("spoiler_text").GetString(), Is.EqualTo("cw"));
     }
@@ -93,21 +87,21 @@ public class StatusApiTests
     {
         var hal = await _instance.CreateMemberAsync("hal");
         var ivy = await _instance.CreateMemberAsync("ivy");
-        var post = await JsonAsync(await PostStatus(hal, new { status = "boost me" }));
+        var post = await Api.JsonAsync(await PostStatus(hal, new { status = "boost me" }));
         var id = post.GetProperty("id").GetString();
-        var boost = await JsonAsync(await ivy.Api.PostAsync(new Uri($"/api/v1/statuses/{id}/reblog", UriKind.Relative), null));
+        var boost = await Api.JsonAsync(await ivy.Api.PostAsync(new Uri($"/api/v1/statuses/{id}/reblog", UriKind.Relative), null));
         Assert.That(boost.GetProperty("reblog").GetProperty("id").GetString(), Is.EqualTo(id));
         Assert.That(boost.GetProperty("reblog").GetProperty("reblogged").GetBoolean(), Is.True);
-        var again = await JsonAsync(await ivy.Api.PostAsync(new Uri($"/api/v1/statuses/{id}/reblog", UriKind.Relative), null));
+        var again = await Api.JsonAsync(await ivy.Api.PostAsync(new Uri($"/api/v1/statuses/{id}/reblog", UriKind.Relative), null));
         Assert.That(again.GetProperty("id").GetString(), Is.EqualTo(boost.GetProperty("id").GetString()), "boosting twice returns the same boost");
 
-        Assert.That((await JsonAsync(await hal.Api.GetAsync(new Uri($"/api/v1/statuses/{id}", UriKind.Relative)))).GetProperty("reblogs_count").GetInt32(), Is.EqualTo(1));
-        Assert.That((await JsonAsync(await ivy.Api.GetAsync(new Uri($"/api/v1/statuses/{id}", UriKind.Relative)))).GetProperty("reblogs_count").GetInt32(), Is.Zero);
+        Assert.That((await Api.JsonAsync(await hal.Api.GetAsync(new Uri($"/api/v1/statuses/{id}", UriKind.Relative)))).GetProperty("reblogs_count").GetInt32(), Is.EqualTo(1));
+        Assert.That((await Api.JsonAsync(await ivy.Api.GetAsync(new Uri($"/api/v1/statuses/{id}", UriKind.Relative)))).GetProperty("reblogs_count").GetInt32(), Is.Zero);
 
-        var undone = await JsonAsync(await ivy.Api.PostAsync(new Uri($"/api/v1/statuses/{id}/unreblog", UriKind.Relative), null));
+        var undone = await Api.JsonAsync(await ivy.Api.PostAsync(new Uri($"/api/v1/statuses/{id}/unreblog", UriKind.Relative), null));
         Assert.That(undone.GetProperty("reblogged").GetBoolean(), Is.False);
-        Assert.That((await JsonAsync(await hal.Api.GetAsync(new Uri($"/api/v1/statuses/{id}", UriKind.Relative)))).GetProperty("reblogs_count").GetInt32(), Is.Zero);
-        var privatePost = await JsonAsync(await PostStatus(hal, new { status = "members", visibility = "private" }));
+        Assert.That((await Api.JsonAsync(await hal.Api.GetAsync(new Uri($"/api/v1/statuses/{id}", UriKind.Relative)))).GetProperty("reblogs_count").GetInt32(), Is.Zero);
+        var privatePost = await Api.JsonAsync(await PostStatus(hal, new { status = "members", visibility = "private" }));
         var refused = await hal.Api.PostAsync(new Uri($"/api/v1/statuses/{privatePost.GetProperty("id").GetString()}/reblog", UriKind.Relative), null);
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
     }
