@@ -62,6 +62,9 @@ public class StatusApiTests
         Assert.That(missingParent.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         var notJson = await fay.Api.PostAsync(new Uri("/api/v1/statuses", UriKind.Relative), new StringContent("{oops", System.Text.Encoding.UTF8, "application/json"));
         Assert.That(notJson.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        var huge = await fay.Api.PostAsync(new Uri("/api/v1/statuses", UriKind.Relative),
+            new StringContent("{\"status\":\"" + new string('a', 2 * 1024 * 1024) + "\"}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.That(huge.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
         var form = await fay.Api.PostAsync(new Uri("/api/v1/statuses", UriKind.Relative),
             new FormUrlEncodedContent(new Dictionary<string, string> { ["status"] = "from a form", ["sensitive"] = "1", ["spoiler_text"] = "cw" }));
         var fromForm = await Api.JsonAsync(form);

@@ -1,5 +1,5 @@
 -- Tables of Quartz.NET's ADO.NET job store (PostgreSQL delegate), so scheduled jobs are clustered on the
--- same database as everything else. Column names and types are the ones the job store expects.
+-- same database as everything else. This is the 3.x shape; 0003_delivery.sql adds what Quartz 4.7.3 checks for.
 
 CREATE TABLE qrtz_job_details (
     sched_name text NOT NULL,

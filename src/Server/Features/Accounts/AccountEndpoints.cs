@@ -81,6 +81,7 @@ public static class AccountEndpoints
     {
         if (ApiResults.ParseId(id) is not { } target) return ApiResults.NotFound();
         var p = await ApiParams.ReadAsync(request, ct);
+        if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
         return ApiResults.From(await follows.FollowAsync(user.RequiredAccountId(), target, p.GetBool("reblogs"), p.GetBool("notify"), ct));
     }
 

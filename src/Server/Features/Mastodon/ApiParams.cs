@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Fellows.Server.Features.Mastodon;
 
@@ -15,6 +16,9 @@ public sealed class ApiParams
 
     public string? Error { get; private set; }
 
+    /// <summary>413 for a body over the limit, 400 for one that can't be read.</summary>
+    public int ErrorStatus { get; private set; } = StatusCodes.Status400BadRequest;
+
     public static async Task<ApiParams> ReadAsync(HttpRequest request, CancellationToken ct)
     {
         var p = new ApiParams();
@@ -28,11 +32,22 @@ public sealed class ApiParams
         }
         else if (request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
         {
+            // JSON bodies are small; a chunked body with no length is cut off at the same size.
+            if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+                limit.MaxRequestBodySize = MaxJsonBytes;
+            if (request.ContentLength > MaxJsonBytes)
+            {
+                (p.Error, p.ErrorStatus) = ("Request body too large", StatusCodes.Status413PayloadTooLarge);
+                return p;
+            }
             try
             {
                 using var doc = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 16 }, ct);
-                if (request.ContentLength > MaxJsonBytes) p.Error = "Request body too large";
-                else p.Flatten("", doc.RootElement);
+                p.Flatten("", doc.RootElement);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                (p.Error, p.ErrorStatus) = ("Request body too large", StatusCodes.Status413PayloadTooLarge);
             }
             catch (JsonException)
             {

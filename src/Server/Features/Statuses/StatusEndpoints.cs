@@ -22,7 +22,7 @@ public static class StatusEndpoints
     public static async Task<IResult> Create(HttpRequest request, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter, CancellationToken ct)
     {
         var p = await ApiParams.ReadAsync(request, ct);
-        if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: 400);
+        if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
         var visibilityText = p.Get("visibility");
         var visibility = VisibilityNames.Parse(visibilityText);
         if (visibilityText is { Length: > 0 } && visibility is null)
