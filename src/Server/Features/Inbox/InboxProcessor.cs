@@ -181,11 +181,15 @@ public sealed class InboxProcessor(
         if (note is null) return null;
         if (note.Type is not ("Note" or "Article" or "Page" or "Question" or "Video")) return null;
         if (note.AttributedTo != actor.Uri) return null;
-        await StoreNoteAsync(actor, note, ct);
+        await StoreNoteAsync(actor, note, wanted: false, ct);
         return null;
     }
 
-    async Task<Status?> StoreNoteAsync(Account author, RemoteObject note, CancellationToken ct)
+    /// <summary>
+    /// Stores a remote note when it concerns someone here: it mentions or replies to a member, or a member follows
+    /// its author (or, with <paramref name="wanted"/>, someone a member follows boosted it).
+    /// </summary>
+    async Task<Status?> StoreNoteAsync(Account author, RemoteObject note, bool wanted, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var existing = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri, new { uri = note.Id }, cancellationToken: ct));
@@ -198,40 +202,45 @@ public sealed class InboxProcessor(
             ? (Addressing.IsPublic(note.To) ? Visibility.Public : Visibility.Unlisted)
             : author.FollowersUrl is { } followers && recipients.Contains(followers) ? Visibility.Private : Visibility.Direct;
 
-        // Local accounts it concerns: mentioned (by tag or addressing), replied to, or following the author.
         var mentionUris = note.Mentions.Select(m => m.Href).Concat(recipients).Distinct().ToArray();
         var mentionedLocal = (await conn.QueryAsync<long>(new CommandDefinition(
             "SELECT id FROM accounts WHERE uri = ANY(@uris) AND domain IS NULL", new { uris = mentionUris }, cancellationToken: ct))).ToList();
         Status? parent = null;
         if (note.InReplyTo is { } inReplyTo)
             parent = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri, new { uri = inReplyTo }, cancellationToken: ct));
-        var followed = await HasLocalFollowersAsync(conn, author, ct);
-        if (!followed && mentionedLocal.Count == 0 && parent is null) return null;
+        if (!wanted && mentionedLocal.Count == 0 && parent is null && !await HasLocalFollowersAsync(conn, author, ct)) return null;
 
-        var published = note.Published ?? clock.GetUtcNow();
-        if (published > clock.GetUtcNow().AddMinutes(5)) published = clock.GetUtcNow();
+        var now = clock.GetUtcNow();
+        var published = note.Published is { } p && p < now.AddMinutes(5) ? p : now;
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = published }, tx, cancellationToken: ct));
-        var content = RemoteHtml.Sanitize(note.Content ?? "");
-        var inserted = await conn.ExecuteAsync(new CommandDefinition(StatusQueries.Insert + " ON CONFLICT (uri) DO NOTHING", new
+        var status = new Status
         {
-            id, uri = note.Id, url = note.Url ?? note.Id, accountId = author.Id, inReplyToId = parent?.Id, inReplyToUri = note.InReplyTo,
-            inReplyToAccountId = parent?.AccountId, reblogOfId = (long?)null, content, sourceText = (string?)null,
-            spoilerText = RemoteHtml.ToPlainText(note.Summary ?? ""), sensitive = note.Sensitive, visibility = (short)visibility,
-            language = note.Language, local = false, createdAt = published,
-        }, tx, cancellationToken: ct));
-        if (inserted == 0) return null;
+            Id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = published }, tx, cancellationToken: ct)),
+            Uri = note.Id,
+            Url = note.Url ?? note.Id,
+            AccountId = author.Id,
+            InReplyToId = parent?.Id,
+            InReplyToUri = note.InReplyTo,
+            InReplyToAccountId = parent?.AccountId,
+            Content = RemoteHtml.Sanitize(note.Content ?? ""),
+            SpoilerText = RemoteHtml.ToPlainText(note.Summary ?? ""),
+            Sensitive = note.Sensitive,
+            Visibility = (short)visibility,
+            Language = note.Language,
+            Local = false,
+            CreatedAt = published,
+            RepliesCount = 0,
+            ReblogsCount = 0,
+            FavouritesCount = 0,
+        };
+        if (!await conn.InsertStatusAsync(status, tx, ct)) return null;
         foreach (var accountId in mentionedLocal)
-            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertMention, new { statusId = id, accountId }, tx, cancellationToken: ct));
-        foreach (var tag in note.Hashtags.Select(h => h.Name.TrimStart('#')).Where(t => t.Length is > 0 and <= 100).Distinct().Take(20))
-        {
-            var tagId = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.UpsertTag, new { name = tag }, tx, cancellationToken: ct));
-            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertStatusTag, new { statusId = id, tagId }, tx, cancellationToken: ct));
-        }
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertMention, new { statusId = status.Id, accountId }, tx, cancellationToken: ct));
+        await conn.AddTagsAsync(status.Id, note.Hashtags.Select(h => h.Name.TrimStart('#')).Where(t => t.Length is > 0 and <= 100).Distinct().Take(20), tx, ct);
         if (parent is not null)
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReplies, new { id = parent.Id }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-        return await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id }, cancellationToken: ct));
+        return status;
     }
 
     async Task<string?> UpdateAsync(Account actor, RemoteActivity activity, CancellationToken ct)
@@ -301,52 +310,47 @@ public sealed class InboxProcessor(
         if (activity.Id is null || activity.ObjectId is null) return null;
         await using var conn = await db.OpenConnectionAsync(ct);
         var original = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri, new { uri = activity.ObjectId }, cancellationToken: ct));
+        // A boost matters here when it is of a member's post or when a member follows the booster.
+        var followed = await HasLocalFollowersAsync(conn, actor, ct);
         if (original is null)
         {
+            if (!followed) return null;
             // A boost of something we don't have: fetch it from its own server (never trust an embedded copy).
             if (!Uri.TryCreate(activity.ObjectId, UriKind.Absolute, out var objectUri)) return null;
             using var fetched = await client.FetchAsync(objectUri, instance.Signer, ct);
             if (!fetched.IsOk || !RemoteObject.TryRead(fetched.Document!.RootElement, out var note, out _) || note.AttributedTo is null) return null;
             var author = await actors.ResolveAsync(note.AttributedTo, forceRefresh: false, ct);
-            if (author is null || author.IsLocal || !RemoteActors.SameOrigin(note.Id, author.Uri)) return null;
-            original = await StoreNoteAsync(author, note, ct) ?? await ForceStoreForBoostAsync(conn, author, note, actor, ct);
+            // Only public and unlisted posts can be boosted; anything else would widen its audience.
+            if (author is null || author.IsLocal || !RemoteActors.SameOrigin(note.Id, author.Uri) || !note.IsPublic) return null;
+            original = await StoreNoteAsync(author, note, wanted: true, ct);
             if (original is null) return null;
         }
         if (original.DeletedAt is not null || original.VisibilityLevel > Visibility.Unlisted) return null;
-        var followed = await HasLocalFollowersAsync(conn, actor, ct);
         if (!followed && !original.Local) return null;
         var now = clock.GetUtcNow();
         var published = activity.Published is { } p && p < now ? p : now;
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = published }, tx, cancellationToken: ct));
-        var inserted = await conn.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO statuses (id, uri, url, account_id, reblog_of_id, content, spoiler_text, sensitive, visibility, local, created_at)
-            VALUES (@id, @uri, @uri, @accountId, @original, '', '', false, @visibility, false, @published)
-            ON CONFLICT (uri) DO NOTHING
-            """, new { id, uri = activity.Id, accountId = actor.Id, original = original.Id, visibility = (short)(activity.IsPublic ? Visibility.Public : Visibility.Private), published },
-            tx, cancellationToken: ct));
-        if (inserted > 0)
+        var boost = new Status
+        {
+            Id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = published }, tx, cancellationToken: ct)),
+            Uri = activity.Id,
+            Url = activity.Id,
+            AccountId = actor.Id,
+            ReblogOfId = original.Id,
+            Content = "",
+            SpoilerText = "",
+            Sensitive = false,
+            Visibility = (short)(activity.IsPublic ? Visibility.Public : Visibility.Private),
+            Local = false,
+            CreatedAt = published,
+            RepliesCount = 0,
+            ReblogsCount = 0,
+            FavouritesCount = 0,
+        };
+        if (await conn.InsertStatusAsync(boost, tx, ct))
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReblogs, new { id = original.Id }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return null;
-    }
-
-    /// <summary>A boosted note is kept when the booster is followed here, even if its author isn't.</summary>
-    async Task<Status?> ForceStoreForBoostAsync(NpgsqlConnection conn, Account author, RemoteObject note, Account booster, CancellationToken ct)
-    {
-        var followed = await HasLocalFollowersAsync(conn, booster, ct);
-        if (!followed || !note.IsPublic) return null;
-        var now = clock.GetUtcNow();
-        var published = note.Published is { } p && p < now ? p : now;
-        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = published }, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.Insert + " ON CONFLICT (uri) DO NOTHING", new
-        {
-            id, uri = note.Id, url = note.Url ?? note.Id, accountId = author.Id, inReplyToId = (long?)null, inReplyToUri = note.InReplyTo,
-            inReplyToAccountId = (long?)null, reblogOfId = (long?)null, content = RemoteHtml.Sanitize(note.Content ?? ""), sourceText = (string?)null,
-            spoilerText = RemoteHtml.ToPlainText(note.Summary ?? ""), sensitive = note.Sensitive,
-            visibility = (short)(Addressing.IsPublic(note.To) ? Visibility.Public : Visibility.Unlisted), language = note.Language, local = false, createdAt = published,
-        }, cancellationToken: ct));
-        return await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri, new { uri = note.Id }, cancellationToken: ct));
     }
 
     async Task BlockAsync(Account actor, RemoteActivity activity, CancellationToken ct)

@@ -76,12 +76,7 @@ public sealed class StatusService(
             ReblogsCount = 0,
             FavouritesCount = 0,
         };
-        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.Insert, new
-        {
-            status.Id, status.Uri, status.Url, status.AccountId, status.InReplyToId, status.InReplyToUri, status.InReplyToAccountId,
-            reblogOfId = (long?)null, status.Content, status.SourceText, status.SpoilerText, status.Sensitive, status.Visibility,
-            status.Language, status.Local, status.CreatedAt,
-        }, tx, cancellationToken: ct));
+        await conn.InsertStatusAsync(status, tx, ct);
 
         // Nobody on either side of a block is mentioned: they are not told and the post is not sent to them.
         var blocked = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.BlockedAmong,
@@ -89,13 +84,8 @@ public sealed class StatusService(
         var mentionedAccounts = mentioned.Values.DistinctBy(a => a.Id).Where(a => !blocked.Contains(a.Id)).ToList();
         foreach (var a in mentionedAccounts)
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertMention, new { statusId = id, accountId = a.Id }, tx, cancellationToken: ct));
-        var tagNames = new List<string>();
-        foreach (var tag in parsed.Hashtags)
-        {
-            var tagId = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.UpsertTag, new { name = tag }, tx, cancellationToken: ct));
-            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertStatusTag, new { statusId = id, tagId }, tx, cancellationToken: ct));
-            tagNames.Add(tag);
-        }
+        var tagNames = parsed.Hashtags;
+        await conn.AddTagsAsync(id, tagNames, tx, ct);
         if (parent is not null)
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReplies, new { id = parent.Id }, tx, cancellationToken: ct));
 
@@ -207,12 +197,7 @@ public sealed class StatusService(
             ReblogsCount = 0,
             FavouritesCount = 0,
         };
-        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.Insert, new
-        {
-            boost.Id, boost.Uri, boost.Url, boost.AccountId, inReplyToId = (long?)null, inReplyToUri = (string?)null, inReplyToAccountId = (long?)null,
-            reblogOfId = original.Id, boost.Content, sourceText = (string?)null, boost.SpoilerText, boost.Sensitive, boost.Visibility,
-            language = (string?)null, boost.Local, boost.CreatedAt,
-        }, tx, cancellationToken: ct));
+        await conn.InsertStatusAsync(boost, tx, ct);
         await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReblogs, new { id = original.Id }, tx, cancellationToken: ct));
         await publisher.ReblogAsync(conn, tx, actor, boost, original, ct);
         await tx.CommitAsync(ct);
