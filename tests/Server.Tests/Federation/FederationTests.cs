@@ -240,8 +240,27 @@ public class FederationTests
         var accept = await peer.WaitForReceivedAsync(r => r.Activity?.Type == "Accept" && r.Verified, TimeSpan.FromSeconds(30), CancellationToken.None);
         Assert.That(accept.Activity!.Actor, Is.EqualTo(dana.ActorId));
 
-        await Api.JsonAsync(await dana.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative), new { status = "Hello Fedify" }));
+        var hello = await dana.PostJsonAsync("/api/v1/statuses", new { status = "Hello Fedify" });
         var create = await peer.WaitForReceivedAsync(r => r.Activity?.Type == "Create" && r.Verified, TimeSpan.FromSeconds(30), CancellationToken.None);
         Assert.That(create.Activity!.Content, Does.Contain("Hello Fedify"));
+        Assert.That(create.Signature, Is.EqualTo(HttpSignatureFormat.Rfc9421), "RFC 9421 is tried first");
+
+        // The other format verifies too: make the instance believe the peer prefers draft-cavage.
+        var peerHost = new Uri(peer.ActorId);
+        _a.Services.GetRequiredService<Fellows.Federation.Http.ISignatureSchemePreferences>()
+            .Remember($"{peerHost.Host}:{peerHost.Port}", Fellows.Federation.Signatures.SignatureScheme.Cavage);
+        await dana.PostJsonAsync("/api/v1/statuses", new { status = "Hello again, signed the old way" });
+        var cavage = await peer.WaitForReceivedAsync(r => r.Activity?.Content?.Contains("old way", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.That(cavage.Signature, Is.EqualTo(HttpSignatureFormat.Cavage));
+        Assert.That(cavage.Verified, Is.True);
+
+        // The peer replies; the reply is stored and shown in dana's thread.
+        await peer.ReplyAsync(hello.GetProperty("uri").GetString()!, "<p>Hello from Fedify</p>", dana.ActorId, CancellationToken.None);
+        await Api.EventuallyAsync(async () =>
+        {
+            var context = await dana.GetJsonAsync($"/api/v1/statuses/{hello.GetProperty("id").GetString()}/context");
+            return context.GetProperty("descendants").EnumerateArray().Any(d => d.GetProperty("content").GetString()!.Contains("Hello from Fedify", StringComparison.Ordinal));
+        }, "the peer's reply in dana's thread");
     }
 }
+
