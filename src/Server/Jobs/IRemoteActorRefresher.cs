@@ -1,16 +1,11 @@
 namespace Fellows.Server.Jobs;
 
 /// <summary>
-/// Refetches remote actors whose copy is stale (profile, keys, inboxes). The federation layer implements it; the
-/// default does nothing so the scheduled job exists and runs from the start.
+/// Refetches remote actors whose copy is stale (profile, keys, inboxes). The federation layer implements it
+/// (<c>RemoteActors</c>).
 /// </summary>
 public interface IRemoteActorRefresher
 {
     /// <summary>Refreshes at most <paramref name="limit"/> remote actors last fetched before <paramref name="staleBefore"/>; returns how many.</summary>
     Task<int> RefreshStaleAsync(DateTimeOffset staleBefore, int limit, CancellationToken ct);
-}
-
-public sealed class NoRemoteActorRefresher : IRemoteActorRefresher
-{
-    public Task<int> RefreshStaleAsync(DateTimeOffset staleBefore, int limit, CancellationToken ct) => Task.FromResult(0);
 }

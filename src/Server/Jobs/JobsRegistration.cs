@@ -21,7 +21,6 @@ public static class JobsRegistration
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JobsOptions>, JobsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IRemoteActorRefresher, NoRemoteActorRefresher>();
 
         var jobs = configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
         if (!jobs.Enabled) return services;

@@ -99,6 +99,37 @@ public class FederationTests
     }
 
     [Test]
+    public async Task StaleActorRefreshJob_refetches_stale_remote_actors()
+    {
+        var lea = await _b.CreateMemberAsync("lea");
+        var actors = _a.Services.GetRequiredService<Fellows.Server.Features.Federation.RemoteActors>();
+        Assert.That(await actors.ResolveAsync(lea.ActorId, forceRefresh: false, CancellationToken.None), Is.Not.Null);
+
+        await using (var onB = new Npgsql.NpgsqlConnection(_b.ConnectionString))
+        {
+            await onB.OpenAsync();
+            await using var rename = new Npgsql.NpgsqlCommand("UPDATE accounts SET display_name = 'Lea of the Bakery' WHERE username = 'lea'", onB);
+            await rename.ExecuteNonQueryAsync();
+        }
+        await using var onA = new Npgsql.NpgsqlConnection(_a.ConnectionString);
+        await onA.OpenAsync();
+        await using (var age = new Npgsql.NpgsqlCommand("UPDATE accounts SET fetched_at = now() - interval '2 days' WHERE uri = @uri", onA))
+        {
+            age.Parameters.AddWithValue("uri", lea.ActorId);
+            await age.ExecuteNonQueryAsync();
+        }
+
+        var scheduler = await _a.Services.GetRequiredService<Quartz.ISchedulerFactory>().GetScheduler();
+        await scheduler.TriggerJob(Fellows.Server.Jobs.StaleActorRefreshJob.Key);
+        await Api.EventuallyAsync(async () =>
+        {
+            await using var read = new Npgsql.NpgsqlCommand("SELECT display_name FROM accounts WHERE uri = @uri", onA);
+            read.Parameters.AddWithValue("uri", lea.ActorId);
+            return await read.ExecuteScalarAsync() as string == "Lea of the Bakery";
+        }, "the scheduled refresh to pick up lea's new name");
+    }
+
+    [Test]
     public async Task Inbox_unsigned_post_is_refused_with_401()
     {
         var body = new StringContent("""{"id":"http://127.0.0.1:1/x","type":"Create","actor":"http://127.0.0.1:1/users/x","object":"http://127.0.0.1:1/n"}""",

@@ -3,6 +3,7 @@ using Fellows.Server.Configuration;
 using Fellows.Server.Features.ActivityPub;
 using Fellows.Server.Features.Delivery;
 using Fellows.Server.Features.Inbox;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Fellows.Server.Features.Federation;
@@ -25,10 +26,12 @@ public static class FederationRegistration
         services.AddSingleton<StoredSignatureSchemes>();
         services.AddSingleton<ISignatureSchemePreferences>(sp => sp.GetRequiredService<StoredSignatureSchemes>());
         services.AddHostedService(sp => sp.GetRequiredService<StoredSignatureSchemes>());
+        // Network timeouts and circuit breaks run on the wall clock, never on the injectable clock that drives
+        // deadlines: a test (or a replay) that stops time must not also stop every timeout.
         services.AddSingleton(sp => new ActivityPubClient(
             FederationHttp.CreateClient(sp.GetRequiredService<FederationHttpOptions>()),
             sp.GetRequiredService<FederationHttpOptions>(),
-            sp.GetRequiredService<TimeProvider>(),
+            TimeProvider.System,
             sp.GetRequiredService<ISignatureSchemePreferences>()));
         services.AddSingleton(sp =>
         {
@@ -36,6 +39,7 @@ public static class FederationRegistration
             return new WebFingerClient(sp.GetRequiredService<ActivityPubClient>(), _ => scheme);
         });
         services.AddSingleton<RemoteActors>();
+        services.TryAddSingleton<Jobs.IRemoteActorRefresher>(sp => sp.GetRequiredService<RemoteActors>());
         services.AddSingleton<MentionResolver>();
         services.AddSingleton<NoteBuilder>();
         services.AddSingleton<OutboundPublisher>();

@@ -8,6 +8,7 @@ using Fellows.Federation.Vocabulary;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Instance;
+using Fellows.Server.Jobs;
 using Npgsql;
 
 namespace Fellows.Server.Features.Federation;
@@ -18,7 +19,7 @@ namespace Fellows.Server.Features.Federation;
 /// </summary>
 public sealed class RemoteActors(
     NpgsqlDataSource db, ActivityPubClient client, WebFingerClient webFinger, InstanceActor instance, InstanceUrls urls,
-    TimeProvider clock, ILogger<RemoteActors> logger)
+    TimeProvider clock, ILogger<RemoteActors> logger) : IRemoteActorRefresher
 {
     static readonly TimeSpan Freshness = TimeSpan.FromDays(1);
 
@@ -47,6 +48,24 @@ public sealed class RemoteActors(
             return null;
         }
         return await StoreAsync(result.Document!.RootElement, ct);
+    }
+
+    /// <summary>The scheduled refresh: the stalest remote actors first, one at a time (each fetch is Polly-guarded).</summary>
+    public async Task<int> RefreshStaleAsync(DateTimeOffset staleBefore, int limit, CancellationToken ct)
+    {
+        List<string> stale;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            stale = (await conn.QueryAsync<string>(new CommandDefinition("""
+                SELECT uri FROM accounts
+                WHERE domain IS NOT NULL AND deleted_at IS NULL AND (fetched_at IS NULL OR fetched_at < @staleBefore)
+                ORDER BY fetched_at NULLS FIRST LIMIT @limit
+                """, new { staleBefore, limit }, cancellationToken: ct))).ToList();
+        }
+        var refreshed = 0;
+        foreach (var uri in stale)
+            if (await ResolveAsync(uri, forceRefresh: true, ct) is not null) refreshed++;
+        return refreshed;
     }
 
     /// <summary>Stores an actor document that has already been checked to come from its own id.</summary>

@@ -8,7 +8,7 @@ using Npgsql;
 namespace Fellows.Server.Features.Federation;
 
 /// <summary>Delivers with the actor's own key through the ActivityPub client (double-knock, per-host circuit breaker).</summary>
-public sealed class SignedDeliverySender(NpgsqlDataSource db, ActivityPubClient client, TimeProvider clock) : IDeliverySender
+public sealed class SignedDeliverySender(NpgsqlDataSource db, ActivityPubClient client) : IDeliverySender
 {
     readonly ConcurrentDictionary<long, IRequestSigner> _signers = new();
 
@@ -35,7 +35,8 @@ public sealed class SignedDeliverySender(NpgsqlDataSource db, ActivityPubClient 
             "SELECT key_id, private_key FROM account_keys WHERE account_id = @accountId AND kind = 'rsa' AND private_key IS NOT NULL",
             new { accountId }, cancellationToken: ct));
         if (key is null) return null;
-        signer = new HttpMessageSigner(SigningKey.FromRsaPem(key.Value.KeyId, key.Value.PrivateKey), clock);
+        // Signature dates are wall-clock time: that is what receivers check them against.
+        signer = new HttpMessageSigner(SigningKey.FromRsaPem(key.Value.KeyId, key.Value.PrivateKey), TimeProvider.System);
         return _signers.GetOrAdd(accountId, signer);
     }
 }

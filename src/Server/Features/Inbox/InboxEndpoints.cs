@@ -84,14 +84,16 @@ public static class InboxEndpoints
         }
         if (key is null) return Refuse(401, "signing key could not be fetched");
         var now = clock.GetUtcNow();
-        var verification = SignatureVerifier.Verify(signature.Signature, request, key, now);
+        // Signature dates are checked against the wall clock, whatever clock drives the rest of the server.
+        var wallClock = TimeProvider.System.GetUtcNow();
+        var verification = SignatureVerifier.Verify(signature.Signature, request, key, wallClock);
         if (!verification.IsValid && verification.Failure == SignatureFailure.BadSignature)
         {
             var refreshed = await actors.GetKeyAsync(keyId, refresh: true, ct);
             if (refreshed is not null)
             {
                 key = refreshed;
-                verification = SignatureVerifier.Verify(signature.Signature, request, key, now);
+                verification = SignatureVerifier.Verify(signature.Signature, request, key, wallClock);
             }
         }
         if (!verification.IsValid) return Refuse(401, verification.Reason);

@@ -61,7 +61,8 @@ public sealed class InstanceActor(NpgsqlDataSource db, InstanceUrls urls, TimePr
         var key = await conn.QuerySingleAsync<AccountKey>(new CommandDefinition(
             "SELECT key_id, account_id, kind, public_key, private_key FROM account_keys WHERE account_id = @id AND kind = 'rsa'",
             new { id = existing.Id }, cancellationToken: ct));
-        _signer = new HttpMessageSigner(SigningKey.FromRsaPem(key.KeyId, key.PrivateKey!), clock);
+        // Signature dates are wall-clock time: that is what receivers check them against.
+        _signer = new HttpMessageSigner(SigningKey.FromRsaPem(key.KeyId, key.PrivateKey!), TimeProvider.System);
         _account = existing;
     }
 }
