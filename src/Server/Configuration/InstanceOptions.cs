@@ -18,6 +18,12 @@ public sealed class InstanceOptions
     /// <summary>When false (the default) the server never fetches from or delivers to non-public addresses.</summary>
     public bool AllowPrivateNetworks { get; set; }
 
+    /// <summary>
+    /// "Secure mode": ActivityPub documents are served only to signed requests (the instance actor and a key-only
+    /// view of each actor excepted), so a suspended domain or a blocked member cannot read them anonymously.
+    /// </summary>
+    public bool AuthorizedFetch { get; set; }
+
     /// <summary>Where the embedded PostgreSQL cluster and uploaded files live.</summary>
     public string DataDirectory { get; set; } = "data";
 

@@ -23,8 +23,10 @@ public static class ActivityPubEndpoints
 
     public static void MapActivityPubEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("").WithTags("ActivityPub");
-        group.MapGet("/actor", InstanceActorDocument).WithName("InstanceActor");
+        // The instance actor and the HTML profile page are never behind signatures.
+        app.MapGet("/actor", InstanceActorDocument).WithTags("ActivityPub").WithName("InstanceActor");
+        app.MapGet("/@{username}", ProfilePage).WithTags("ActivityPub").WithName("ProfilePage");
+        var group = app.MapGroup("").WithTags("ActivityPub").AddEndpointFilter<FetchAuthorization>();
         group.MapGet("/users/{username}", Actor).WithName("Actor");
         group.MapGet("/users/{username}/outbox", Outbox).WithName("Outbox");
         group.MapGet("/users/{username}/followers", Followers).WithName("Followers");
@@ -33,7 +35,6 @@ public static class ActivityPubEndpoints
         group.MapGet("/users/{username}/statuses/{id}", Note).WithName("Note");
         group.MapGet("/users/{username}/statuses/{id}/activity", NoteActivity).WithName("NoteActivity");
         group.MapGet("/users/{username}/statuses/{id}/replies", Replies).WithName("NoteReplies");
-        group.MapGet("/@{username}", ProfilePage).WithName("ProfilePage");
     }
 
     /// <summary>True when the client asked for ActivityStreams rather than a web page.</summary>
@@ -64,7 +65,19 @@ public static class ActivityPubEndpoints
             return Json(ActivityPubWriter.Tombstone(account.Uri, account.ActorType, account.DeletedAt, withContext: true), 410);
         if (!WantsActivityJson(request)) return Results.Redirect(urls.Profile(account.Username));
         var doc = await actors.BuildAsync(account, ct);
-        return doc is null ? Results.NotFound() : Json(ActivityPubWriter.Actor(doc));
+        if (doc is null) return Results.NotFound();
+        var json = ActivityPubWriter.Actor(doc);
+        return Json(FetchAuthorization.IsUnsignedInAuthorizedMode(request.HttpContext) ? KeyOnly(json) : json);
+    }
+
+    static readonly string[] KeyOnlyProperties =
+        ["@context", "id", "type", "preferredUsername", "inbox", "outbox", "endpoints", "publicKey", "assertionMethod", "url"];
+
+    /// <summary>What an unsigned request sees of an actor in authorized-fetch mode: enough to verify its signatures.</summary>
+    static JsonObject KeyOnly(JsonObject actor)
+    {
+        foreach (var key in actor.Select(p => p.Key).Where(k => !KeyOnlyProperties.Contains(k)).ToList()) actor.Remove(key);
+        return actor;
     }
 
     public static async Task<IResult> Outbox(string username, long? max_id, string? page, AccountService accounts, NpgsqlDataSource db,
@@ -151,7 +164,7 @@ public static class ActivityPubEndpoints
     public static async Task<IResult> Note(string username, string id, HttpRequest request, NpgsqlDataSource db, AccountService accounts,
         InstanceUrls urls, NoteBuilder notes, CancellationToken ct)
     {
-        var (account, status, gone) = await FindStatusAsync(username, id, db, accounts, urls, ct);
+        var (account, status, gone) = await FindStatusAsync(username, id, request.HttpContext, db, accounts, urls, ct);
         if (gone is not null) return gone;
         if (account is null || status is null) return Results.NotFound();
         if (!WantsActivityJson(request)) return Results.Redirect(status.Url ?? status.Uri);
@@ -159,19 +172,20 @@ public static class ActivityPubEndpoints
         return Json(ActivityPubWriter.Note(await BuildNoteAsync(conn, account, status, notes, ct)));
     }
 
-    public static async Task<IResult> NoteActivity(string username, string id, NpgsqlDataSource db, AccountService accounts,
+    public static async Task<IResult> NoteActivity(string username, string id, HttpContext context, NpgsqlDataSource db, AccountService accounts,
         InstanceUrls urls, NoteBuilder notes, CancellationToken ct)
     {
-        var (account, status, gone) = await FindStatusAsync(username, id, db, accounts, urls, ct);
+        var (account, status, gone) = await FindStatusAsync(username, id, context, db, accounts, urls, ct);
         if (gone is not null) return gone;
         if (account is null || status is null) return Results.NotFound();
         await using var conn = await db.OpenConnectionAsync(ct);
         return Json(ActivityPubWriter.Create(urls.StatusActivity(account.Username, status.Id), await BuildNoteAsync(conn, account, status, notes, ct)));
     }
 
-    public static async Task<IResult> Replies(string username, string id, NpgsqlDataSource db, AccountService accounts, InstanceUrls urls, CancellationToken ct)
+    public static async Task<IResult> Replies(string username, string id, HttpContext context, NpgsqlDataSource db, AccountService accounts,
+        InstanceUrls urls, CancellationToken ct)
     {
-        var (account, status, gone) = await FindStatusAsync(username, id, db, accounts, urls, ct);
+        var (account, status, gone) = await FindStatusAsync(username, id, context, db, accounts, urls, ct);
         if (gone is not null) return gone;
         if (account is null || status is null) return Results.NotFound();
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -194,8 +208,8 @@ public static class ActivityPubEndpoints
         return Results.Content(html, "text/html; charset=utf-8");
     }
 
-    static async Task<(Account? Account, Status? Status, IResult? Gone)> FindStatusAsync(string username, string id, NpgsqlDataSource db,
-        AccountService accounts, InstanceUrls urls, CancellationToken ct)
+    static async Task<(Account? Account, Status? Status, IResult? Gone)> FindStatusAsync(string username, string id, HttpContext context,
+        NpgsqlDataSource db, AccountService accounts, InstanceUrls urls, CancellationToken ct)
     {
         if (ApiResults.ParseId(id) is not { } statusId) return (null, null, null);
         var account = await accounts.FindLocalAsync(username, ct);
@@ -205,9 +219,13 @@ public static class ActivityPubEndpoints
         var tomb = await conn.QuerySingleOrDefaultAsync<(string FormerType, DateTime DeletedAt)?>(new CommandDefinition(ActivityPubQueries.Tombstone, new { uri }, cancellationToken: ct));
         if (tomb is { } t)
             return (account, null, Json(ActivityPubWriter.Tombstone(uri, t.FormerType, new DateTimeOffset(t.DeletedAt, TimeSpan.Zero), withContext: true), 410));
-        var status = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = statusId }, cancellationToken: ct));
-        // Followers-only and direct posts are never served to an anonymous fetch: they reach their audience by delivery.
-        if (status is null || status.AccountId != account.Id || status.DeletedAt is not null || status.VisibilityLevel > Visibility.Unlisted || status.ReblogOfId is not null)
+        // Followers-only and direct posts are served only to a signed request from someone in their audience
+        // (a follower, or someone mentioned); an anonymous fetch sees public and unlisted posts alone. An
+        // author's block hides even those from the blocked.
+        var signer = FetchAuthorization.SignerOf(context);
+        var status = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(
+            signer is null ? ActivityPubQueries.AnonymousStatus : StatusQueries.VisibleById, new { id = statusId, viewer = signer?.Id }, cancellationToken: ct));
+        if (status is null || status.AccountId != account.Id || status.ReblogOfId is not null)
             return (account, null, null);
         return (account, status, null);
     }

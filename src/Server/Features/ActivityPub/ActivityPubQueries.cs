@@ -12,6 +12,8 @@ static class ActivityPubQueries
         ORDER BY s.id DESC LIMIT @limit
         """;
 
+    public const string AnonymousStatus = $"SELECT {StatusQueries.Columns} FROM statuses s WHERE s.id = @id AND s.deleted_at IS NULL AND s.visibility <= 1";
+
     public const string OutboxCount = "SELECT count(*) FROM statuses WHERE account_id = @accountId AND deleted_at IS NULL AND visibility <= 1";
 
     public const string FollowersPage = """

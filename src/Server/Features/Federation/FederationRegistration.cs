@@ -39,6 +39,9 @@ public static class FederationRegistration
             return new WebFingerClient(sp.GetRequiredService<ActivityPubClient>(), _ => scheme);
         });
         services.AddSingleton<RemoteActors>();
+        services.AddSingleton<RequestSignatures>();
+        services.AddSingleton<MemberSigners>();
+        services.AddSingleton<ActivityPub.FetchAuthorization>();
         services.TryAddSingleton<Jobs.IRemoteActorRefresher>(sp => sp.GetRequiredService<RemoteActors>());
         services.AddSingleton<MentionResolver>();
         services.AddSingleton<NoteBuilder>();
