@@ -94,6 +94,9 @@ public static class FellowsHost
         services.AddSingleton<StatusService>();
         services.AddSingleton<StatusPresenter>();
         services.AddSingleton<FollowService>();
+        services.AddSingleton<FollowMigration>();
+        services.AddSingleton<ProfileService>();
+        services.AddSingleton<AccountMoves>();
         // Federation first: its signed delivery sender replaces the queue's default seam.
         services.AddFederation();
 
@@ -119,6 +122,7 @@ public static class FellowsHost
         app.MapActivityPubEndpoints();
         app.MapInboxEndpoints();
         app.MapAccountEndpoints();
+        app.MapProfileEndpoints();
         app.MapStatusEndpoints();
         app.MapTimelineEndpoints();
     }

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using NUnit.Framework;
 
@@ -183,5 +184,49 @@ public class ThreeInstanceTests
         bo2.Api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bo.Token);
         await Api.EventuallyAsync(async () => await FindInHomeAsync(bo2, s => s.GetProperty("uri").GetString() == post.GetProperty("uri").GetString()) is not null,
             "the post to arrive once bo's server is back", seconds: 60);
+    }
+
+    [Test]
+    public async Task Profile_update_and_move_carry_followers_to_the_new_account()
+    {
+        var mover = await _a.CreateMemberAsync("mover");
+        var arrival = await _b.CreateMemberAsync("arrival");
+        var faraway = await _c.CreateMemberAsync("faraway");
+        var neighbour = await _a.CreateMemberAsync("neighbour");
+        await FollowAndWaitAsync(faraway, mover);
+        await FollowAndWaitAsync(neighbour, mover);
+
+        // A profile edit reaches the follower's server as an Update of the actor.
+        await Api.JsonAsync(await mover.Api.PatchAsJsonAsync(new Uri("/api/v1/accounts/update_credentials", UriKind.Relative),
+            new { display_name = "Mo the Mover", note = "Packing boxes" }));
+        var moverOnC = await IdOfAsync(faraway, mover);
+        await Api.EventuallyAsync(async () => (await faraway.GetJsonAsync($"/api/v1/accounts/{moverOnC}")).GetProperty("display_name").GetString() == "Mo the Mover",
+            "the new display name on the follower's server");
+
+        // Moving needs the alias on the new account first, and the current password.
+        var refused = await mover.Api.PostAsJsonAsync(new Uri("/api/fellows/v1/profile/move", UriKind.Relative),
+            new { acct = arrival.Handle, current_password = "correct horse battery" });
+        Assert.That((int)refused.StatusCode, Is.EqualTo(422), await refused.Content.ReadAsStringAsync());
+        var aliases = await arrival.PostJsonAsync("/api/fellows/v1/profile/aliases", new { acct = mover.Handle });
+        Assert.That(aliases.GetProperty("aliases").EnumerateArray().Select(a => a.GetString()), Is.EqualTo(new[] { mover.ActorId }));
+        var wrongPassword = await mover.Api.PostAsJsonAsync(new Uri("/api/fellows/v1/profile/move", UriKind.Relative),
+            new { acct = arrival.Handle, current_password = "not it" });
+        Assert.That((int)wrongPassword.StatusCode, Is.EqualTo(422));
+
+        var moved = await mover.PostJsonAsync("/api/fellows/v1/profile/move", new { acct = arrival.Handle, current_password = "correct horse battery" });
+        Assert.That(moved.GetProperty("moved").GetProperty("acct").GetString(), Is.EqualTo(arrival.Handle));
+
+        // Both followers, on the mover's server and on a third one, now follow the new account, and no longer the old.
+        var arrivalOnC = await IdOfAsync(faraway, arrival);
+        await Api.EventuallyAsync(async () => (await faraway.GetJsonAsync($"/api/v1/accounts/relationships?id[]={arrivalOnC}"))[0].GetProperty("following").GetBoolean(),
+            "the remote follower to follow the new account");
+        Assert.That((await faraway.GetJsonAsync($"/api/v1/accounts/relationships?id[]={moverOnC}"))[0].GetProperty("following").GetBoolean(), Is.False);
+        var arrivalOnA = await IdOfAsync(neighbour, arrival);
+        await Api.EventuallyAsync(async () => (await neighbour.GetJsonAsync($"/api/v1/accounts/relationships?id[]={arrivalOnA}"))[0].GetProperty("following").GetBoolean(),
+            "the local follower to follow the new account");
+        await Api.EventuallyAsync(async () => (await arrival.GetJsonAsync("/api/v1/accounts/verify_credentials")).GetProperty("followers_count").GetInt32() == 2,
+            "the new account to count both followers");
+        var oldOnC = await faraway.GetJsonAsync($"/api/v1/accounts/{moverOnC}");
+        Assert.That(oldOnC.GetProperty("moved").GetProperty("acct").GetString(), Is.EqualTo(arrival.Handle));
     }
 }

@@ -16,6 +16,7 @@ public static class AccountEndpoints
     {
         var group = app.MapGroup("/api/v1/accounts").WithTags("Accounts");
         group.MapGet("/verify_credentials", VerifyCredentials).RequireScope("read:accounts").WithName("VerifyCredentials");
+        group.MapPatch("/update_credentials", UpdateCredentials).RequireScope("write:accounts").WithName("UpdateCredentials");
         group.MapGet("/relationships", Relationships).RequireScope("read:follows").WithName("Relationships");
         group.MapGet("/lookup", Lookup).WithName("LookupAccount");
         group.MapGet("/{id}", Get).WithName("GetAccount");
@@ -31,16 +32,76 @@ public static class AccountEndpoints
         requests.MapPost("/{id}/reject", Reject).RequireScope("write:follows").WithName("RejectFollowRequest");
     }
 
-    public static async Task<IResult> VerifyCredentials(ClaimsPrincipal user, AccountPresenter presenter, AccountService accounts, CancellationToken ct)
+    public static async Task<IResult> VerifyCredentials(ClaimsPrincipal user, AccountPresenter presenter, ProfileService profiles, CancellationToken ct) =>
+        await CredentialAccountAsync(user.RequiredAccountId(), presenter, profiles, ct);
+
+    /// <summary>The member's own account with its editable <c>source</c>, as verify_credentials and update_credentials return it.</summary>
+    static async Task<IResult> CredentialAccountAsync(long me, AccountPresenter presenter, ProfileService profiles, CancellationToken ct)
     {
-        var me = user.RequiredAccountId();
         var entity = await presenter.PresentAsync(me, me, ct);
-        var account = await accounts.FindAsync(me, ct);
-        if (entity is null || account is null) return ApiResults.NotFound();
+        if (entity is null) return ApiResults.NotFound();
+        var source = await profiles.SourceAsync(me, ct);
         return Results.Json(entity with
         {
-            Source = new ApiAccountSource("public", false, "", Fellows.Federation.Html.RemoteHtml.ToPlainText(account.Note), entity.Fields, 0),
+            Source = new ApiAccountSource(((Visibility)source.DefaultVisibility).ToApi(), source.DefaultSensitive, source.DefaultLanguage ?? "",
+                source.NoteSource,
+                source.FieldSources().Select(f => new ApiField(f.Name, f.Value, null)).ToList(), source.FollowRequestsCount),
         });
+    }
+
+    /// <summary>
+    /// Mastodon's profile edit: display name, bio, fields, locked, bot, discoverable, indexable and posting defaults,
+    /// from form, multipart or JSON bodies. Followers' servers get an Update of the actor.
+    /// </summary>
+    public static async Task<IResult> UpdateCredentials(HttpRequest request, ClaimsPrincipal user, AccountPresenter presenter, ProfileService profiles,
+        CancellationToken ct)
+    {
+        var p = await ApiParams.ReadAsync(request, ct);
+        if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
+        if (p.Has("avatar") || p.Has("header") || request.HasFormContentType && request.Form.Files.Count > 0)
+            return Results.Json(new ApiError("Validation failed: profile images cannot be uploaded to this server yet"), statusCode: 422);
+        var privacyText = p.Get("source[privacy]");
+        var privacy = VisibilityNames.Parse(privacyText);
+        if (privacyText is { Length: > 0 } && privacy is null)
+            return Results.Json(new ApiError("Validation failed: Privacy is not included in the list"), statusCode: 422);
+        var update = new ProfileUpdate
+        {
+            DisplayName = p.Get("display_name"),
+            Note = p.Get("note"),
+            Locked = p.GetBool("locked"),
+            Bot = p.GetBool("bot"),
+            Discoverable = p.GetBool("discoverable"),
+            Indexable = p.GetBool("indexable"),
+            Fields = ReadFields(p),
+            DefaultVisibility = privacy,
+            DefaultSensitive = p.GetBool("source[sensitive]"),
+            DefaultLanguage = p.Get("source[language]"),
+        };
+        var me = user.RequiredAccountId();
+        var result = await profiles.UpdateAsync(me, update, ct);
+        return result.IsOk ? await CredentialAccountAsync(me, presenter, profiles, ct) : ApiResults.Error(result.Error!);
+    }
+
+    /// <summary>
+    /// Profile fields as clients send them: <c>fields_attributes[0][name]</c> (form, or a JSON object keyed by index) or
+    /// a JSON array of <c>{name, value}</c>. Null when the request does not touch the fields.
+    /// </summary>
+    static List<(string Name, string Value)>? ReadFields(ApiParams p)
+    {
+        var fields = new List<(string, string)>();
+        for (var i = 0; i < 16; i++)
+        {
+            var name = p.Get($"fields_attributes[{i}][name]");
+            var value = p.Get($"fields_attributes[{i}][value]");
+            if (name is null && value is null) continue;
+            fields.Add((name ?? "", value ?? ""));
+        }
+        var names = p.GetList("fields_attributes[name]");
+        var values = p.GetList("fields_attributes[value]");
+        for (var i = 0; i < Math.Max(names.Count, values.Count); i++)
+            fields.Add((i < names.Count ? names[i] : "", i < values.Count ? values[i] : ""));
+        var touched = fields.Count > 0 || p.Has("fields_attributes");
+        return touched ? fields : null;
     }
 
     public static async Task<IResult> Get(string id, ClaimsPrincipal user, AccountPresenter presenter, CancellationToken ct)

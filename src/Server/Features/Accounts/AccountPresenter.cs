@@ -28,7 +28,16 @@ public sealed class AccountPresenter(NpgsqlDataSource db, InstanceUrls urls)
     {
         var rows = await conn.QueryAsync<Account, AccountCounts, (Account Account, AccountCounts Counts)>(
             new CommandDefinition(Counts, new { ids }, cancellationToken: ct), (a, c) => (a, c), splitOn: "followers_count");
-        return rows.ToDictionary(r => r.Account.Id, r => Build(r.Account, r.Counts, viewer));
+        var map = rows.ToDictionary(r => r.Account.Id, r => Build(r.Account, r.Counts, viewer));
+        // An account that moved shows where it went (one level deep, as Mastodon does).
+        var movedTo = rows.Where(r => r.Account.MovedToAccountId is not null).ToDictionary(r => r.Account.Id, r => r.Account.MovedToAccountId!.Value);
+        if (movedTo.Count == 0) return map;
+        var targets = (await conn.QueryAsync<Account, AccountCounts, (Account Account, AccountCounts Counts)>(
+                new CommandDefinition(Counts, new { ids = movedTo.Values.Distinct().ToArray() }, cancellationToken: ct), (a, c) => (a, c), splitOn: "followers_count"))
+            .ToDictionary(r => r.Account.Id, r => Build(r.Account, r.Counts, viewer));
+        foreach (var (id, targetId) in movedTo)
+            if (targets.TryGetValue(targetId, out var target)) map[id] = map[id] with { Moved = target };
+        return map;
     }
 
     ApiAccount Build(Account a, AccountCounts counts, long? viewer)

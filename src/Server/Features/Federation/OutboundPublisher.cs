@@ -3,6 +3,7 @@ using Dapper;
 using Fellows.Federation;
 using Fellows.Federation.Vocabulary;
 using Fellows.Server.Configuration;
+using Fellows.Server.Features.ActivityPub;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Delivery;
 using Fellows.Server.Features.Statuses;
@@ -15,7 +16,7 @@ namespace Fellows.Server.Features.Federation;
 /// the state change and its deliveries commit (or roll back) together. Local recipients need nothing here:
 /// they read the same tables.
 /// </summary>
-public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, OutboxWriter outbox)
+public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, OutboxWriter outbox, ActorDocuments actors)
 {
     public async Task StatusCreatedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, Status? parent,
         IReadOnlyList<Account> mentioned, IReadOnlyList<string> tags, CancellationToken ct)
@@ -101,6 +102,24 @@ public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, Outb
     public Task UndoBlockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account me, Account target, string blockId, CancellationToken ct) =>
         EnqueueAsync(conn, tx, me, ActivityPubWriter.Undo($"{blockId}/undo", me.Uri, ActivityPubWriter.Block(blockId, me.Uri, target.Uri), [target.Uri]),
             toFollowers: false, [target.Uri], ct);
+
+    /// <summary>
+    /// Update of the member's actor (name, bio, fields, aliases, keys) to their followers' servers. When
+    /// <paramref name="movedTo"/> is given it is written into the document, as the move is not committed yet.
+    /// </summary>
+    public async Task ActorUpdatedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account account, CancellationToken ct, string? movedTo = null)
+    {
+        var doc = await actors.BuildAsync(account, ct);
+        if (doc is null) return;
+        if (movedTo is not null) doc = doc with { MovedTo = movedTo };
+        var update = ActivityPubWriter.Update(urls.NewActivity(account.Username, "updates"), doc, [ActivityStreams.Public]);
+        await EnqueueAsync(conn, tx, account, update, toFollowers: true, [], ct);
+    }
+
+    /// <summary>Move of the member's followers to <paramref name="target"/>, which must already name them in alsoKnownAs.</summary>
+    public Task MovedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account account, Account target, CancellationToken ct) =>
+        EnqueueAsync(conn, tx, account, ActivityPubWriter.Move(urls.NewActivity(account.Username, "moves"), account.Uri, target.Uri,
+            [urls.Followers(account.Username)]), toFollowers: true, [], ct);
 
     async Task EnqueueAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account actor, JsonObject activity, bool toFollowers,
         IReadOnlyList<string> actorUris, CancellationToken ct)

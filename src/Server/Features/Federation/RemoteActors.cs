@@ -29,13 +29,23 @@ public sealed class RemoteActors(
     readonly ConcurrentDictionary<string, VerificationKey> _keys = new(StringComparer.Ordinal);
 
     /// <summary>The account for <paramref name="actorUri"/>, fetching or refreshing it when needed; null if it can't be had.</summary>
-    public async Task<Account?> ResolveAsync(string actorUri, bool forceRefresh, CancellationToken ct)
+    public Task<Account?> ResolveAsync(string actorUri, bool forceRefresh, CancellationToken ct) =>
+        FindOrFetchAsync(actorUri, forceRefresh, ignoreMinimumInterval: false, ct);
+
+    /// <summary>
+    /// Fetches <paramref name="actorUri"/> now, even if it was fetched within the last minute: for a signed-in
+    /// member's deliberate action (moving to an account that has just added its alias), never for network input.
+    /// </summary>
+    public Task<Account?> RefetchForMemberAsync(string actorUri, CancellationToken ct) =>
+        FindOrFetchAsync(actorUri, forceRefresh: true, ignoreMinimumInterval: true, ct);
+
+    async Task<Account?> FindOrFetchAsync(string actorUri, bool forceRefresh, bool ignoreMinimumInterval, CancellationToken ct)
     {
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
             var known = await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(AccountQueries.ByUri, new { uri = actorUri }, cancellationToken: ct));
             var age = clock.GetUtcNow() - (known?.FetchedAt ?? DateTimeOffset.MinValue);
-            if (known is not null && (known.IsLocal || age < MinimumRefreshInterval || (!forceRefresh && age < Freshness)))
+            if (known is not null && (known.IsLocal || (age < MinimumRefreshInterval && !ignoreMinimumInterval) || (!forceRefresh && age < Freshness)))
                 return known;
         }
         if (actorUri.StartsWith(urls.Base + "/", StringComparison.Ordinal)) return null;

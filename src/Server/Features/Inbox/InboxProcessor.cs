@@ -18,8 +18,8 @@ namespace Fellows.Server.Features.Inbox;
 /// actor to what is theirs: their own notes, likes, boosts and follows, never another's.
 /// </summary>
 public sealed class InboxProcessor(
-    NpgsqlDataSource db, RemoteActors actors, ActivityPubClient client, InstanceActor instance, InstanceUrls urls,
-    OutboundPublisher publisher, TimeProvider clock, ILogger<InboxProcessor> logger)
+    NpgsqlDataSource db, RemoteActors actors, ActivityPubClient client, InstanceActor instance,
+    OutboundPublisher publisher, FollowMigration migration, TimeProvider clock, ILogger<InboxProcessor> logger)
 {
     /// <summary>Null when applied (or deliberately ignored); an error message when it should be retried.</summary>
     public async Task<string?> ProcessAsync(InboxItem item, CancellationToken ct)
@@ -247,7 +247,10 @@ public sealed class InboxProcessor(
     {
         if (activity.ObjectId == actor.Uri)
         {
-            await actors.ResolveAsync(actor.Uri, forceRefresh: true, ct);
+            // The actor signed this Update of itself, so the embedded profile comes from its origin and is stored
+            // as sent (a refetch could be skipped as too soon after the last one); a bare id is refetched.
+            if (activity.EmbeddedObject is { } profile) await actors.StoreAsync(profile, ct);
+            else await actors.ResolveAsync(actor.Uri, forceRefresh: true, ct);
             return null;
         }
         var note = await AuthenticNoteAsync(actor, activity, ct);
@@ -380,26 +383,7 @@ public sealed class InboxProcessor(
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("UPDATE accounts SET moved_to_account_id = @t WHERE id = @a",
             new { a = actor.Id, t = target.Id }, tx, cancellationToken: ct));
-        var followers = (await conn.QueryAsync<Account>(new CommandDefinition($"""
-            SELECT {AccountQueries.Columns} FROM follows f JOIN accounts a ON a.id = f.account_id
-            WHERE f.target_account_id = @old AND a.domain IS NULL
-            """, new { old = actor.Id }, tx, cancellationToken: ct))).ToList();
-        var now = clock.GetUtcNow();
-        foreach (var follower in followers)
-        {
-            await conn.ExecuteAsync(new CommandDefinition("DELETE FROM follows WHERE account_id = @f AND target_account_id = @old",
-                new { f = follower.Id, old = actor.Id }, tx, cancellationToken: ct));
-            if (target.IsLocal)
-            {
-                await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertFollow,
-                    new { accountId = follower.Id, targetId = target.Id, uri = (string?)null, showReblogs = true, notify = false, now }, tx, cancellationToken: ct));
-                continue;
-            }
-            var followId = urls.NewActivity(follower.Username, "follows");
-            await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertRequest,
-                new { accountId = follower.Id, targetId = target.Id, uri = followId, showReblogs = true, notify = false, now }, tx, cancellationToken: ct));
-            await publisher.FollowAsync(conn, tx, follower, target, followId, ct);
-        }
+        await migration.MoveLocalFollowersAsync(conn, tx, actor, target, ct);
         await tx.CommitAsync(ct);
     }
 

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Auth;
 using Fellows.Server.Features.Mastodon;
 
@@ -19,7 +20,8 @@ public static class StatusEndpoints
         group.MapPost("/{id}/unreblog", Unreblog).RequireScope("write:statuses").WithName("UnreblogStatus");
     }
 
-    public static async Task<IResult> Create(HttpRequest request, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter, CancellationToken ct)
+    public static async Task<IResult> Create(HttpRequest request, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter,
+        ProfileService profiles, CancellationToken ct)
     {
         var p = await ApiParams.ReadAsync(request, ct);
         if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
@@ -34,12 +36,16 @@ public static class StatusEndpoints
             if (inReplyTo is null) return ApiResults.NotFound();
         }
         var me = user.RequiredAccountId();
+        // What the request leaves out comes from the member's posting defaults.
+        var defaults = visibility is null || p.GetBool("sensitive") is null || p.Get("language") is not { Length: > 0 }
+            ? await profiles.SourceAsync(me, ct)
+            : null;
         var result = await statuses.CreateAsync(me, new NewStatus(
             p.Get("status") ?? "",
-            visibility ?? Visibility.Public,
+            visibility ?? (Visibility)(defaults?.DefaultVisibility ?? 0),
             p.Get("spoiler_text") ?? "",
-            p.GetBool("sensitive") ?? false,
-            p.Get("language") is { Length: > 0 and <= 16 } lang ? lang : null,
+            p.GetBool("sensitive") ?? defaults?.DefaultSensitive ?? false,
+            p.Get("language") is { Length: > 0 and <= 16 } lang ? lang : defaults?.DefaultLanguage,
             inReplyTo), ct);
         return result.IsOk ? Results.Json(await presenter.PresentAsync(result.Value, me, ct)) : ApiResults.Error(result.Error!);
     }
