@@ -16,6 +16,7 @@ using Fellows.Server.Jobs;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 
@@ -39,6 +40,8 @@ public static class FellowsHost
         {
             AddServices(builder, database.ConnectionString);
             var app = builder.Build();
+            // Behind a TLS proxy on the same machine: client addresses and scheme come from X-Forwarded-*.
+            app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto });
             if (database.Embedded is { } embedded)
             {
                 // Stop the cluster we started when the host stops, after everything using it has shut down.
