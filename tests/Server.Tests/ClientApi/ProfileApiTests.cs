@@ -107,4 +107,48 @@ public class ProfileApiTests
         var me = await kim.GetJsonAsync("/api/v1/accounts/verify_credentials");
         Assert.That(me.GetProperty("display_name").GetString(), Is.EqualTo("Kim"));
     }
+
+    [Test]
+    public async Task Account_counters_kept_by_triggers_match_a_recount_and_survive_account_deletion()
+    {
+        var lou = await _instance.CreateMemberAsync("lou");
+        var max = await _instance.CreateMemberAsync("max");
+        var ids = new List<string>();
+        foreach (var visibility in new[] { "public", "unlisted", "private", "public" })
+            ids.Add((await lou.PostJsonAsync("/api/v1/statuses", new { status = $"a {visibility} post", visibility })).GetProperty("id").GetString()!);
+        await Api.JsonAsync(await lou.Api.DeleteAsync(Path($"/api/v1/statuses/{ids[3]}")));
+        await max.PostJsonAsync($"/api/v1/accounts/{lou.AccountId}/follow");
+        await max.PostJsonAsync($"/api/v1/statuses/{ids[0]}/reblog");
+
+        var me = await lou.GetJsonAsync("/api/v1/accounts/verify_credentials");
+        Assert.Multiple(() =>
+        {
+            Assert.That(me.GetProperty("statuses_count").GetInt32(), Is.EqualTo(2), "public and unlisted, not deleted");
+            Assert.That(me.GetProperty("followers_count").GetInt32(), Is.EqualTo(1));
+        });
+        var maxSelf = await max.GetJsonAsync("/api/v1/accounts/verify_credentials");
+        Assert.That(maxSelf.GetProperty("following_count").GetInt32(), Is.EqualTo(1));
+        Assert.That(maxSelf.GetProperty("statuses_count").GetInt32(), Is.EqualTo(1), "the boost");
+
+        await max.PostJsonAsync($"/api/v1/accounts/{lou.AccountId}/unfollow");
+        Assert.That((await lou.GetJsonAsync("/api/v1/accounts/verify_credentials")).GetProperty("followers_count").GetInt32(), Is.Zero);
+
+        // Removing an account with its posts and follows (cascades fire the triggers) leaves every counter equal to a recount.
+        await max.PostJsonAsync($"/api/v1/accounts/{lou.AccountId}/follow");
+        await using var conn = new Npgsql.NpgsqlConnection(_instance.ConnectionString);
+        await conn.OpenAsync();
+        await using (var delete = new Npgsql.NpgsqlCommand("DELETE FROM accounts WHERE id = @id", conn))
+        {
+            delete.Parameters.AddWithValue("id", lou.AccountId);
+            await delete.ExecuteNonQueryAsync();
+        }
+        await using var recount = new Npgsql.NpgsqlCommand("""
+            SELECT count(*) FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id
+            WHERE coalesce(st.followers_count, 0) <> (SELECT count(*) FROM follows f WHERE f.target_account_id = a.id)
+               OR coalesce(st.following_count, 0) <> (SELECT count(*) FROM follows f WHERE f.account_id = a.id)
+               OR coalesce(st.statuses_count, 0) <> (SELECT count(*) FROM statuses s WHERE s.account_id = a.id AND s.deleted_at IS NULL AND s.visibility <= 1)
+            """, conn);
+        Assert.That(await recount.ExecuteScalarAsync(), Is.Zero);
+        Assert.That((await max.GetJsonAsync("/api/v1/accounts/verify_credentials")).GetProperty("following_count").GetInt32(), Is.Zero);
+    }
 }

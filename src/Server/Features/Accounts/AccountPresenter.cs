@@ -10,11 +10,12 @@ public sealed class AccountPresenter(NpgsqlDataSource db, InstanceUrls urls)
 {
     const string Counts = $"""
         SELECT {AccountQueries.Columns},
-               (SELECT count(*) FROM follows f WHERE f.target_account_id = a.id)::int AS followers_count,
-               (SELECT count(*) FROM follows f WHERE f.account_id = a.id)::int AS following_count,
-               (SELECT count(*) FROM statuses s WHERE s.account_id = a.id AND s.deleted_at IS NULL AND s.visibility <= 1)::int AS statuses_count,
-               (SELECT max(s.created_at) FROM statuses s WHERE s.account_id = a.id AND s.deleted_at IS NULL) AS last_status_at
-        FROM accounts a WHERE a.id = ANY(@ids)
+               coalesce(st.followers_count, 0) AS followers_count,
+               coalesce(st.following_count, 0) AS following_count,
+               coalesce(st.statuses_count, 0) AS statuses_count,
+               (SELECT s.created_at FROM statuses s WHERE s.account_id = a.id AND s.deleted_at IS NULL ORDER BY s.id DESC LIMIT 1) AS last_status_at
+        FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id
+        WHERE a.id = ANY(@ids)
         """;
 
     public async Task<ApiAccount?> PresentAsync(long id, long? viewer, CancellationToken ct)
