@@ -10,6 +10,7 @@ using Fellows.Server.Features.Federation;
 using Fellows.Server.Features.Follows;
 using Fellows.Server.Features.Inbox;
 using Fellows.Server.Features.Instance;
+using Fellows.Server.Features.Media;
 using Fellows.Server.Features.Statuses;
 using Fellows.Server.Features.Timelines;
 using Fellows.Server.Jobs;
@@ -98,6 +99,10 @@ public static class FellowsHost
         services.AddSingleton<StatusPresenter>();
         services.AddSingleton<FollowService>();
         services.AddSingleton<FollowMigration>();
+        services.AddSingleton<MediaStore>();
+        services.AddSingleton<MediaService>();
+        services.AddSingleton<MediaPresenter>();
+        services.AddHostedService<MediaWorker>();
         services.AddSingleton<ProfileService>();
         services.AddSingleton<AccountMoves>();
         // Federation first: its signed delivery sender replaces the queue's default seam.
@@ -127,6 +132,7 @@ public static class FellowsHost
         app.MapAccountEndpoints();
         app.MapProfileEndpoints();
         app.MapStatusEndpoints();
+        app.MapMediaEndpoints();
         app.MapTimelineEndpoints();
     }
 }

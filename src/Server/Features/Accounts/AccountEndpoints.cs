@@ -58,8 +58,20 @@ public static class AccountEndpoints
     {
         var p = await ApiParams.ReadAsync(request, ct);
         if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
-        if (p.Has("avatar") || p.Has("header") || request.HasFormContentType && request.Form.Files.Count > 0)
-            return Results.Json(new ApiError("Validation failed: profile images cannot be uploaded to this server yet"), statusCode: 422);
+        byte[]? avatar = null, header = null;
+        if (request.HasFormContentType)
+        {
+            var files = (await request.ReadFormAsync(ct)).Files;
+            foreach (var (name, assign) in new (string, Action<byte[]>)[] { ("avatar", b => avatar = b), ("header", b => header = b) })
+            {
+                if (files.GetFile(name) is not { } file) continue;
+                if (file.Length > ProfileService.MaxImageBytes)
+                    return Results.Json(new ApiError($"Validation failed: {name} is larger than {ProfileService.MaxImageBytes / 1024 / 1024} MB"), statusCode: 422);
+                using var buffer = new MemoryStream();
+                await file.CopyToAsync(buffer, ct);
+                assign(buffer.ToArray());
+            }
+        }
         var privacyText = p.Get("source[privacy]");
         var privacy = VisibilityNames.Parse(privacyText);
         if (privacyText is { Length: > 0 } && privacy is null)
@@ -76,6 +88,8 @@ public static class AccountEndpoints
             DefaultVisibility = privacy,
             DefaultSensitive = p.GetBool("source[sensitive]"),
             DefaultLanguage = p.Get("source[language]"),
+            Avatar = avatar,
+            Header = header,
         };
         var me = user.RequiredAccountId();
         var result = await profiles.UpdateAsync(me, update, ct);

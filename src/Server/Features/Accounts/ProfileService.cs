@@ -3,6 +3,7 @@ using Dapper;
 using Fellows.Server.Common;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Federation;
+using Fellows.Server.Features.Media;
 using Fellows.Server.Features.Statuses;
 using Npgsql;
 
@@ -21,6 +22,8 @@ public sealed record ProfileUpdate
     public Visibility? DefaultVisibility { get; init; }
     public bool? DefaultSensitive { get; init; }
     public string? DefaultLanguage { get; init; }
+    public byte[]? Avatar { get; init; }
+    public byte[]? Header { get; init; }
 }
 
 /// <summary>A member's posting defaults and the text of their bio as typed (the `source` clients edit).</summary>
@@ -55,12 +58,14 @@ public sealed record ProfileSource
 /// Members edit their own profile; each change is committed with an Update of their actor to their followers'
 /// servers, so the rest of the fediverse sees the new name, bio and fields.
 /// </summary>
-public sealed class ProfileService(NpgsqlDataSource db, InstanceUrls urls, OutboundPublisher publisher)
+public sealed class ProfileService(NpgsqlDataSource db, InstanceUrls urls, OutboundPublisher publisher, MediaStore media)
 {
     public const int MaxDisplayName = 30;
     public const int MaxNote = 500;
     public const int MaxFields = 4;
     public const int MaxFieldLength = 255;
+    public const long MaxImageBytes = 8 * 1024 * 1024;
+    static readonly (int Width, int Height) AvatarSize = (400, 400), HeaderSize = (1500, 500);
 
     public async Task<ProfileSource> SourceAsync(long accountId, CancellationToken ct)
     {
@@ -81,6 +86,17 @@ public sealed class ProfileService(NpgsqlDataSource db, InstanceUrls urls, Outbo
                 return Error.Validation($"Validation failed: Fields are too long (maximum is {MaxFieldLength} characters each)");
         }
         if (update.DefaultLanguage is { Length: > 16 }) return Error.Validation("Validation failed: Language is not valid");
+        // Images are decoded and re-encoded (dropping their metadata) before anything is stored.
+        string? avatarPath = null, headerPath = null;
+        try
+        {
+            if (update.Avatar is { } avatar) avatarPath = await StoreImageAsync(accountId, "avatar", avatar, AvatarSize, ct);
+            if (update.Header is { } header) headerPath = await StoreImageAsync(accountId, "header", header, HeaderSize, ct);
+        }
+        catch (ImageRejectedException e)
+        {
+            return Error.Validation($"Validation failed: {e.Message}");
+        }
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -108,12 +124,23 @@ public sealed class ProfileService(NpgsqlDataSource db, InstanceUrls urls, Outbo
             defaultVisibility = (short?)update.DefaultVisibility,
             update.DefaultSensitive,
             defaultLanguage = update.DefaultLanguage,
+            avatarUrl = avatarPath is null ? null : media.Url(avatarPath),
+            headerUrl = headerPath is null ? null : media.Url(headerPath),
         }, tx, cancellationToken: ct));
         if (changed == 0) return Error.NotFound();
         var account = await conn.AccountByIdAsync(accountId, tx, ct);
         await publisher.ActorUpdatedAsync(conn, tx, account, ct);
         await tx.CommitAsync(ct);
         return account;
+    }
+
+    async Task<string> StoreImageAsync(long accountId, string kind, byte[] bytes, (int Width, int Height) size, CancellationToken ct)
+    {
+        var processed = ImageProcessor.Process(bytes, (long)size.Width * size.Height, Math.Max(size.Width, size.Height), size);
+        // A new name each time, so caches (ours and other servers') never show the old picture.
+        var path = $"accounts/{accountId}/{kind}-{Guid.NewGuid():N}.{processed.Original.Extension}";
+        await media.WriteAsync(path, processed.Original.Bytes, ct);
+        return path;
     }
 
     /// <summary>Plain text to the same HTML as posts: paragraphs, links, hashtags and mentions of accounts we know.</summary>
@@ -163,6 +190,8 @@ static class ProfileQueries
             discoverable = coalesce(@discoverable, a.discoverable),
             indexable = coalesce(@indexable, a.indexable),
             fields = coalesce(@fields::jsonb, a.fields),
+            avatar_url = coalesce(@avatarUrl, a.avatar_url),
+            header_url = coalesce(@headerUrl, a.header_url),
             updated_at = now()
         FROM u WHERE a.id = u.account_id
         """;

@@ -3,13 +3,14 @@ using Fellows.Federation;
 using Fellows.Federation.Vocabulary;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
+using Fellows.Server.Features.Media;
 using Fellows.Server.Features.Statuses;
 using Npgsql;
 
 namespace Fellows.Server.Features.Federation;
 
 /// <summary>The ActivityPub form of a local status and who it is addressed to, in one place for every route that shows it.</summary>
-public sealed class NoteBuilder(InstanceUrls urls)
+public sealed class NoteBuilder(InstanceUrls urls, MediaStore media)
 {
     /// <summary>Addressing by visibility, as Mastodon does it (so Mastodon reads our visibility back the same way).</summary>
     public static (List<string> To, List<string> Cc) Address(Visibility visibility, string followersUrl, IEnumerable<string> mentionedActorIds)
@@ -24,7 +25,8 @@ public sealed class NoteBuilder(InstanceUrls urls)
         };
     }
 
-    public LocalNote Build(Account author, Status status, string? inReplyToUri, IReadOnlyList<Account> mentioned, IReadOnlyList<string> tags)
+    public LocalNote Build(Account author, Status status, string? inReplyToUri, IReadOnlyList<Account> mentioned, IReadOnlyList<string> tags,
+        IReadOnlyList<MediaRow>? attachments = null)
     {
         var (to, cc) = Address(status.VisibilityLevel, urls.Followers(author.Username), mentioned.Select(m => m.Uri));
         return new LocalNote
@@ -44,6 +46,8 @@ public sealed class NoteBuilder(InstanceUrls urls)
             Mentions = mentioned.Select(m => new MentionTag(m.Uri, "@" + m.Acct + (m.IsLocal ? "@" + urls.Domain : ""))).ToList(),
             Hashtags = tags.Select(t => new HashtagTag(urls.Tag(t), "#" + t)).ToList(),
             Replies = urls.StatusReplies(author.Username, status.Id),
+            Attachments = (attachments ?? []).Where(m => m.FilePath is not null).Select(m => new MediaAttachment(
+                "Document", m.ContentType, media.Url(m.FilePath!), m.Description.Length > 0 ? m.Description : null, m.Width, m.Height, m.Blurhash)).ToList(),
         };
     }
 
@@ -59,6 +63,8 @@ public sealed class NoteBuilder(InstanceUrls urls)
                 "SELECT st.status_id, t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = ANY(@ids)",
                 new { ids }, cancellationToken: ct)))
             .ToLookup(t => t.StatusId, t => t.Name);
-        return statuses.Select(s => Build(author, s, s.InReplyToUri, mentions[s.Id].ToList(), tags[s.Id].ToList())).ToList();
+        var attachments = (await conn.QueryAsync<MediaRow>(new CommandDefinition(MediaQueries.OfStatuses, new { ids }, cancellationToken: ct)))
+            .ToLookup(m => m.StatusId!.Value);
+        return statuses.Select(s => Build(author, s, s.InReplyToUri, mentions[s.Id].ToList(), tags[s.Id].ToList(), attachments[s.Id].ToList())).ToList();
     }
 }

@@ -6,6 +6,7 @@ using Fellows.Server.Configuration;
 using Fellows.Server.Features.ActivityPub;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Delivery;
+using Fellows.Server.Features.Media;
 using Fellows.Server.Features.Statuses;
 using Npgsql;
 
@@ -19,9 +20,9 @@ namespace Fellows.Server.Features.Federation;
 public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, OutboxWriter outbox, ActorDocuments actors)
 {
     public async Task StatusCreatedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, Status? parent,
-        IReadOnlyList<Account> mentioned, IReadOnlyList<string> tags, CancellationToken ct)
+        IReadOnlyList<Account> mentioned, IReadOnlyList<string> tags, IReadOnlyList<MediaRow> attachments, CancellationToken ct)
     {
-        var note = notes.Build(author, status, parent?.Uri, mentioned, tags);
+        var note = notes.Build(author, status, parent?.Uri, mentioned, tags, attachments);
         var activity = ActivityPubWriter.Create(urls.StatusActivity(author.Username, status.Id), note);
         var recipients = mentioned.Where(m => !m.IsLocal).Select(m => m.Uri).ToList();
         // The author of the post replied to hears of the reply even when the text does not mention them,

@@ -237,6 +237,7 @@ public sealed class InboxProcessor(
         foreach (var accountId in mentionedLocal)
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertMention, new { statusId = status.Id, accountId }, tx, cancellationToken: ct));
         await conn.AddTagsAsync(status.Id, note.Hashtags.Select(h => h.Name.TrimStart('#')).Where(t => t.Length is > 0 and <= 100).Distinct().Take(20), tx, ct);
+        await conn.AddRemoteAttachmentsAsync(status, note.Attachments, tx, ct);
         if (parent is not null)
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReplies, new { id = parent.Id }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);

@@ -35,6 +35,12 @@ public static class StatusEndpoints
             inReplyTo = ApiResults.ParseId(replyText);
             if (inReplyTo is null) return ApiResults.NotFound();
         }
+        var mediaIds = new List<long>();
+        foreach (var text in p.GetList("media_ids").Where(t => t.Length > 0))
+        {
+            if (ApiResults.ParseId(text) is not { } mediaId) return Results.Json(new ApiError($"Validation failed: {text} is not a media id"), statusCode: 422);
+            mediaIds.Add(mediaId);
+        }
         var me = user.RequiredAccountId();
         // What the request leaves out comes from the member's posting defaults.
         var defaults = visibility is null || p.GetBool("sensitive") is null || p.Get("language") is not { Length: > 0 }
@@ -46,7 +52,7 @@ public static class StatusEndpoints
             p.Get("spoiler_text") ?? "",
             p.GetBool("sensitive") ?? defaults?.DefaultSensitive ?? false,
             p.Get("language") is { Length: > 0 and <= 16 } lang ? lang : defaults?.DefaultLanguage,
-            inReplyTo), ct);
+            inReplyTo) { MediaIds = mediaIds }, ct);
         return result.IsOk ? Results.Json(await presenter.PresentAsync(result.Value, me, ct)) : ApiResults.Error(result.Error!);
     }
 

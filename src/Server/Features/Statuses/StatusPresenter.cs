@@ -2,6 +2,7 @@ using Dapper;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Mastodon;
+using Fellows.Server.Features.Media;
 using Npgsql;
 
 namespace Fellows.Server.Features.Statuses;
@@ -10,7 +11,7 @@ namespace Fellows.Server.Features.Statuses;
 /// Turns status rows into Mastodon API entities for one viewer, in a fixed number of queries however many
 /// statuses there are (no per-row lookups on timeline pages).
 /// </summary>
-public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accounts, InstanceUrls urls)
+public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accounts, MediaPresenter media, InstanceUrls urls)
 {
     public async Task<ApiStatus> PresentAsync(Status status, long? viewer, CancellationToken ct) =>
         (await PresentManyAsync([status], viewer, ct))[0];
@@ -31,6 +32,8 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
 
         var mentions = (await conn.QueryAsync<MentionRow>(new CommandDefinition(StatusQueries.MentionsOf, new { ids }, cancellationToken: ct)))
             .ToLookup(m => m.StatusId);
+        var attachments = (await conn.QueryAsync<MediaRow>(new CommandDefinition(MediaQueries.OfStatuses, new { ids }, cancellationToken: ct)))
+            .ToLookup(m => m.StatusId!.Value);
         var tags = (await conn.QueryAsync<TagRow>(new CommandDefinition(StatusQueries.TagsOf, new { ids }, cancellationToken: ct)))
             .ToLookup(t => t.StatusId);
         HashSet<long> favourited = [], reblogged = [], pinned = [];
@@ -69,7 +72,7 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             Reblog = reblog,
             Application = null,
             Account = accountEntities[s.AccountId],
-            MediaAttachments = [],
+            MediaAttachments = attachments[s.Id].Select(media.Present).ToList(),
             Mentions = mentions[s.Id].Select(m => new ApiMention(ApiResults.Id(m.AccountId), m.Username,
                 m.Url ?? m.Uri, m.Domain is null ? m.Username : $"{m.Username}@{m.Domain}")).ToList(),
             Tags = tags[s.Id].Select(t => new ApiTag(t.Name.ToLowerInvariant(), urls.Tag(t.Name))).ToList(),

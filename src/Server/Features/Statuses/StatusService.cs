@@ -3,6 +3,7 @@ using Fellows.Server.Common;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Federation;
+using Fellows.Server.Features.Media;
 using Npgsql;
 
 namespace Fellows.Server.Features.Statuses;
@@ -13,7 +14,11 @@ public sealed record NewStatus(
     string SpoilerText,
     bool Sensitive,
     string? Language,
-    long? InReplyToId);
+    long? InReplyToId)
+{
+    /// <summary>Uploaded attachments to post with the text, in order.</summary>
+    public IReadOnlyList<long> MediaIds { get; init; } = [];
+}
 
 /// <summary>What members do with statuses: post, reply, delete, favourite, boost. Each state change and the
 /// activity that federates it commit in one transaction.</summary>
@@ -21,11 +26,13 @@ public sealed class StatusService(
     NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, OutboundPublisher publisher, MentionResolver mentions)
 {
     public const int MaxCharacters = 5000;
+    public const int MaxAttachments = 4;
 
     public async Task<Result<Status>> CreateAsync(long accountId, NewStatus input, CancellationToken ct)
     {
         var text = input.Text.Trim();
-        if (text.Length == 0) return Error.Validation("Validation failed: Text can't be blank");
+        if (text.Length == 0 && input.MediaIds.Count == 0) return Error.Validation("Validation failed: Text can't be blank");
+        if (input.MediaIds.Count > MaxAttachments) return Error.Validation($"Validation failed: at most {MaxAttachments} attachments");
         if (text.Length > MaxCharacters) return Error.Validation($"Validation failed: Text character limit of {MaxCharacters} exceeded");
         if (input.SpoilerText.Length > 1000) return Error.Validation("Validation failed: Spoiler text is too long");
 
@@ -49,6 +56,21 @@ public sealed class StatusService(
         // A reply can't widen its parent's audience: replying to a followers-only post stays at least that private.
         if (parent is not null && parent.VisibilityLevel > visibility && parent.AccountId != accountId)
             visibility = parent.VisibilityLevel;
+
+        // Attachments must be the author's own, finished, and not posted before.
+        var mediaIds = input.MediaIds.Distinct().ToArray();
+        var attachments = (await conn.QueryAsync<MediaRow>(new CommandDefinition(
+            $"{MediaQueries.ByIds} FOR UPDATE",
+            new { ids = mediaIds }, tx, cancellationToken: ct))).ToDictionary(m => m.Id);
+        foreach (var mediaId in mediaIds)
+        {
+            if (!attachments.TryGetValue(mediaId, out var m) || m.AccountId != accountId || m.RemoteUrl is not null || m.StatusId is not null)
+                return Error.Validation($"Validation failed: media {mediaId} is not yours to attach, or is already posted");
+            if (m.State != MediaRow.Ready)
+                return Error.Validation(m.State == MediaRow.Processing
+                    ? "Cannot attach files that have not finished processing. Try again in a moment!"
+                    : $"Validation failed: media {mediaId} could not be processed");
+        }
 
         var now = clock.GetUtcNow();
         var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = now }, tx, cancellationToken: ct));
@@ -77,6 +99,9 @@ public sealed class StatusService(
             FavouritesCount = 0,
         };
         await conn.InsertStatusAsync(status, tx, ct);
+        for (var position = 0; position < mediaIds.Length; position++)
+            await conn.ExecuteAsync(new CommandDefinition("UPDATE media_attachments SET status_id = @id, position = @position WHERE id = @mediaId",
+                new { id, position, mediaId = mediaIds[position] }, tx, cancellationToken: ct));
 
         // Nobody on either side of a block is mentioned: they are not told and the post is not sent to them.
         var blocked = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.BlockedAmong,
@@ -89,7 +114,8 @@ public sealed class StatusService(
         if (parent is not null)
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReplies, new { id = parent.Id }, tx, cancellationToken: ct));
 
-        await publisher.StatusCreatedAsync(conn, tx, author, status, parent, mentionedAccounts, tagNames, ct);
+        await publisher.StatusCreatedAsync(conn, tx, author, status, parent, mentionedAccounts, tagNames,
+            mediaIds.Select(m => attachments[m]).ToList(), ct);
         await tx.CommitAsync(ct);
         return status;
     }

@@ -19,4 +19,40 @@ public static class StatusWrites
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertStatusTag, new { statusId, tagId }, tx, cancellationToken: ct));
         }
     }
+
+    /// <summary>
+    /// Records a remote note's attachments by their own URLs (http or https only, at most eight). Files are not
+    /// copied here; clients load them from their server. The type follows the media type, as Mastodon's does.
+    /// </summary>
+    public static async Task AddRemoteAttachmentsAsync(this NpgsqlConnection conn, Status status, IEnumerable<Fellows.Federation.Vocabulary.MediaAttachment> attachments,
+        NpgsqlTransaction? tx, CancellationToken ct)
+    {
+        var position = 0;
+        foreach (var a in attachments.Take(8))
+        {
+            if (!Uri.TryCreate(a.Url, UriKind.Absolute, out var url) || url.Scheme is not ("https" or "http") || a.Url.Length > 2048) continue;
+            var type = (a.MediaType ?? "").Split('/')[0] switch
+            {
+                "image" => a.MediaType == "image/gif" ? "gifv" : "image",
+                "video" => "video",
+                "audio" => "audio",
+                _ => a.Type switch { "Image" => "image", "Video" => "video", "Audio" => "audio", _ => "unknown" },
+            };
+            var alt = Fellows.Federation.Html.RemoteHtml.ToPlainText(a.Name ?? "");
+            await conn.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO media_attachments (account_id, status_id, type, state, remote_url, content_type, width, height, description, blurhash, position, created_at)
+                VALUES (@accountId, @statusId, @type, 1, @url, @mediaType, @width, @height, @description, @blurhash, @position, @createdAt)
+                """, new
+            {
+                accountId = status.AccountId, statusId = status.Id, type, url = a.Url,
+                mediaType = a.MediaType is { Length: <= 100 } mt ? mt : null,
+                width = a.Width is > 0 and < 100_000 ? a.Width : null,
+                height = a.Height is > 0 and < 100_000 ? a.Height : null,
+                description = alt.Length > 1500 ? alt[..1500] : alt,
+                blurhash = a.Blurhash is { Length: <= 100 } bh ? bh : null,
+                position = position++,
+                createdAt = status.CreatedAt,
+            }, tx, cancellationToken: ct));
+        }
+    }
 }
