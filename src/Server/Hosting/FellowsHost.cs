@@ -96,6 +96,7 @@ public static class FellowsHost
         services.AddSingleton<AccountPresenter>();
         services.AddSingleton<InstanceActor>();
         services.AddSingleton<StatusService>();
+        services.AddSingleton<StatusEdits>();
         services.AddSingleton<StatusPresenter>();
         services.AddSingleton<FollowService>();
         services.AddSingleton<FollowMigration>();

@@ -52,18 +52,19 @@ public sealed class NoteBuilder(InstanceUrls urls, MediaStore media)
     }
 
     /// <summary>Notes for a page of one author's statuses, loading mentions and tags for all of them in two queries.</summary>
-    public async Task<IReadOnlyList<LocalNote>> BuildManyAsync(NpgsqlConnection conn, Account author, IReadOnlyList<Status> statuses, CancellationToken ct)
+    public async Task<IReadOnlyList<LocalNote>> BuildManyAsync(NpgsqlConnection conn, Account author, IReadOnlyList<Status> statuses, CancellationToken ct,
+        NpgsqlTransaction? tx = null)
     {
         var ids = statuses.Select(s => s.Id).ToArray();
         var mentions = (await conn.QueryAsync<long, Account, (long StatusId, Account Account)>(new CommandDefinition(
                 $"SELECT m.status_id, {AccountQueries.Columns} FROM mentions m JOIN accounts a ON a.id = m.account_id WHERE m.status_id = ANY(@ids)",
-                new { ids }, cancellationToken: ct), (statusId, account) => (statusId, account), splitOn: "id"))
+                new { ids }, tx, cancellationToken: ct), (statusId, account) => (statusId, account), splitOn: "id"))
             .ToLookup(m => m.StatusId, m => m.Account);
         var tags = (await conn.QueryAsync<(long StatusId, string Name)>(new CommandDefinition(
                 "SELECT st.status_id, t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = ANY(@ids)",
-                new { ids }, cancellationToken: ct)))
+                new { ids }, tx, cancellationToken: ct)))
             .ToLookup(t => t.StatusId, t => t.Name);
-        var attachments = (await conn.QueryAsync<MediaRow>(new CommandDefinition(MediaQueries.OfStatuses, new { ids }, cancellationToken: ct)))
+        var attachments = (await conn.QueryAsync<MediaRow>(new CommandDefinition(MediaQueries.OfStatuses, new { ids }, tx, cancellationToken: ct)))
             .ToLookup(m => m.StatusId!.Value);
         return statuses.Select(s => Build(author, s, s.InReplyToUri, mentions[s.Id].ToList(), tags[s.Id].ToList(), attachments[s.Id].ToList())).ToList();
     }

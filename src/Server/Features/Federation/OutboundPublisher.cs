@@ -35,6 +35,27 @@ public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, Outb
         await EnqueueAsync(conn, tx, author, activity, toFollowers: status.VisibilityLevel != Visibility.Direct, recipients, ct);
     }
 
+    /// <summary>Update of an edited note, to the same audience as its Create.</summary>
+    public async Task StatusUpdatedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, CancellationToken ct)
+    {
+        var note = (await notes.BuildManyAsync(conn, author, [status], ct, tx))[0];
+        var activity = ActivityPubWriter.Update($"{status.Uri}#updates/{status.EditedAt?.ToUnixTimeMilliseconds()}", note);
+        var mentioned = (await conn.QueryAsync<string>(new CommandDefinition(
+            "SELECT a.uri FROM mentions m JOIN accounts a ON a.id = m.account_id WHERE m.status_id = @id AND a.domain IS NOT NULL",
+            new { id = status.Id }, tx, cancellationToken: ct))).ToList();
+        if (status.InReplyToAccountId is { } parentAuthorId && status.VisibilityLevel != Visibility.Direct)
+        {
+            var parentAuthor = await conn.AccountByIdAsync(parentAuthorId, tx, ct);
+            if (!parentAuthor.IsLocal) mentioned.Add(parentAuthor.Uri);
+        }
+        await EnqueueAsync(conn, tx, author, activity, toFollowers: status.VisibilityLevel != Visibility.Direct, mentioned, ct);
+    }
+
+    /// <summary>Add or Remove of a pinned post in the member's featured collection, as Mastodon sends it.</summary>
+    public Task FeaturedChangedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, bool added, CancellationToken ct) =>
+        EnqueueAsync(conn, tx, author, ActivityPubWriter.Activity(added ? "Add" : "Remove", urls.NewActivity(author.Username, added ? "pins" : "unpins"),
+            author.Uri, status.Uri, [ActivityStreams.Public], target: urls.Featured(author.Username)), toFollowers: true, [], ct);
+
     public async Task StatusDeletedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, CancellationToken ct)
     {
         var mentioned = (await conn.QueryAsync<string>(new CommandDefinition(

@@ -257,7 +257,10 @@ public sealed class InboxProcessor(
         var note = await AuthenticNoteAsync(actor, activity, ct);
         if (note is null || note.AttributedTo != actor.Uri) return null;
         await using var conn = await db.OpenConnectionAsync(ct);
-        // Only the owner can change a note.
+        var existing = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri, new { uri = note.Id }, cancellationToken: ct));
+        // Only the owner can change a note; the version it replaces is kept for the history.
+        if (existing is null || existing.AccountId != actor.Id || existing.DeletedAt is not null) return null;
+        await StatusEdits.KeepRemoteVersionAsync(conn, existing, ct);
         await conn.ExecuteAsync(new CommandDefinition("""
             UPDATE statuses SET content = @content, spoiler_text = @spoiler, sensitive = @sensitive, edited_at = @editedAt
             WHERE uri = @uri AND account_id = @accountId AND deleted_at IS NULL

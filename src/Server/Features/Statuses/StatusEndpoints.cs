@@ -1,7 +1,9 @@
+using Dapper;
 using System.Security.Claims;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Auth;
 using Fellows.Server.Features.Mastodon;
+using Npgsql;
 
 namespace Fellows.Server.Features.Statuses;
 
@@ -14,6 +16,13 @@ public static class StatusEndpoints
         group.MapGet("/{id}", Get).WithName("GetStatus");
         group.MapDelete("/{id}", Delete).RequireScope("write:statuses").WithName("DeleteStatus");
         group.MapGet("/{id}/context", Context).WithName("GetStatusContext");
+        group.MapPut("/{id}", Edit).RequireScope("write:statuses").WithName("EditStatus");
+        group.MapGet("/{id}/history", History).WithName("StatusHistory");
+        group.MapGet("/{id}/source", Source).RequireScope("read:statuses").WithName("StatusSource");
+        group.MapGet("/{id}/favourited_by", FavouritedBy).WithName("FavouritedBy");
+        group.MapGet("/{id}/reblogged_by", RebloggedBy).WithName("RebloggedBy");
+        group.MapPost("/{id}/pin", Pin).RequireScope("write:accounts").WithName("PinStatus");
+        group.MapPost("/{id}/unpin", Unpin).RequireScope("write:accounts").WithName("UnpinStatus");
         group.MapPost("/{id}/favourite", Favourite).RequireScope("write:favourites").WithName("FavouriteStatus");
         group.MapPost("/{id}/unfavourite", Unfavourite).RequireScope("write:favourites").WithName("UnfavouriteStatus");
         group.MapPost("/{id}/reblog", Reblog).RequireScope("write:statuses").WithName("ReblogStatus");
@@ -106,4 +115,89 @@ public static class StatusEndpoints
         var result = await action(me, sid, ct);
         return result.IsOk ? Results.Json(await presenter.PresentAsync(result.Value, me, ct)) : ApiResults.Error(result.Error!);
     }
+
+    /// <summary>Mastodon's edit: text, content warning, sensitivity, language and attachments; the audience stays.</summary>
+    public static async Task<IResult> Edit(string id, HttpRequest request, ClaimsPrincipal user, StatusEdits edits, StatusPresenter presenter, CancellationToken ct)
+    {
+        if (ApiResults.ParseId(id) is not { } sid) return ApiResults.NotFound();
+        var p = await ApiParams.ReadAsync(request, ct);
+        if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
+        List<long>? mediaIds = null;
+        if (p.Has("media_ids"))
+        {
+            mediaIds = [];
+            foreach (var text in p.GetList("media_ids").Where(t => t.Length > 0))
+            {
+                if (ApiResults.ParseId(text) is not { } mediaId) return Results.Json(new ApiError($"Validation failed: {text} is not a media id"), statusCode: 422);
+                mediaIds.Add(mediaId);
+            }
+        }
+        var me = user.RequiredAccountId();
+        var result = await edits.EditAsync(me, sid, new StatusEdit(p.Get("status") ?? "", p.Get("spoiler_text") ?? "", p.GetBool("sensitive") ?? false,
+            p.Get("language") is { Length: > 0 and <= 16 } lang ? lang : null, mediaIds), ct);
+        return result.IsOk ? Results.Json(await presenter.PresentAsync(result.Value, me, ct)) : ApiResults.Error(result.Error!);
+    }
+
+    /// <summary>Every version, oldest first, as StatusEdit entities.</summary>
+    public static async Task<IResult> History(string id, ClaimsPrincipal user, StatusEdits edits, StatusService statuses, StatusPresenter presenter,
+        CancellationToken ct)
+    {
+        var viewer = user.AccountId();
+        if (ApiResults.ParseId(id) is not { } sid || await statuses.FindVisibleAsync(sid, viewer, ct) is not { } status) return ApiResults.NotFound();
+        var versions = await edits.HistoryAsync(sid, viewer, ct);
+        if (versions is null) return ApiResults.NotFound();
+        var current = await presenter.PresentAsync(status, viewer, ct);
+        var media = await presenter.PresentMediaAsync(versions.SelectMany(v => v.MediaIds).Distinct().ToArray(), ct);
+        return Results.Json(versions.Select(v => new
+        {
+            content = v.Content,
+            spoiler_text = v.SpoilerText,
+            sensitive = v.Sensitive,
+            created_at = ApiResults.Date(v.CreatedAt),
+            account = current.Account,
+            poll = (object?)null,
+            media_attachments = v.MediaIds.Where(media.ContainsKey).Select(m => media[m]).ToList(),
+            emojis = Array.Empty<object>(),
+        }).ToList());
+    }
+
+    /// <summary>The text as typed, for editing.</summary>
+    public static async Task<IResult> Source(string id, ClaimsPrincipal user, StatusService statuses, CancellationToken ct)
+    {
+        var me = user.RequiredAccountId();
+        if (ApiResults.ParseId(id) is not { } sid || await statuses.FindVisibleAsync(sid, me, ct) is not { } status || status.AccountId != me)
+            return ApiResults.NotFound();
+        return Results.Json(new { id = ApiResults.Id(status.Id), text = status.SourceText ?? Fellows.Federation.Html.RemoteHtml.ToPlainText(status.Content), spoiler_text = status.SpoilerText });
+    }
+
+    public static Task<IResult> FavouritedBy(string id, HttpContext context, ClaimsPrincipal user, StatusService statuses, AccountPresenter accounts,
+        NpgsqlDataSource db, CancellationToken ct) =>
+        WhoActedAsync(id, "SELECT account_id, id FROM favourites WHERE status_id = @sid", context, user, statuses, accounts, db, ct);
+
+    public static Task<IResult> RebloggedBy(string id, HttpContext context, ClaimsPrincipal user, StatusService statuses, AccountPresenter accounts,
+        NpgsqlDataSource db, CancellationToken ct) =>
+        WhoActedAsync(id, "SELECT account_id, id FROM statuses WHERE reblog_of_id = @sid AND deleted_at IS NULL", context, user, statuses, accounts, db, ct);
+
+    /// <summary>Accounts that favourited or boosted a visible post, newest first, paged by the action's id.</summary>
+    static async Task<IResult> WhoActedAsync(string id, string sql, HttpContext context, ClaimsPrincipal user, StatusService statuses,
+        AccountPresenter accounts, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var urls = context.RequestServices.GetRequiredService<Configuration.InstanceUrls>();
+        var viewer = user.AccountId();
+        if (ApiResults.ParseId(id) is not { } sid || await statuses.FindVisibleAsync(sid, viewer, ct) is null) return ApiResults.NotFound();
+        var page = PageRequest.From(context.Request, 40, 80);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = (await conn.QueryAsync<(long AccountId, long Id)>(new CommandDefinition(
+            $"SELECT * FROM ({sql}) x WHERE (@maxId::bigint IS NULL OR x.id < @maxId) AND (@sinceId::bigint IS NULL OR x.id > @sinceId) ORDER BY x.id DESC LIMIT @limit",
+            new { sid, maxId = page.MaxId, sinceId = page.SinceId ?? page.MinId, limit = page.Limit }, cancellationToken: ct))).ToList();
+        var entities = await accounts.PresentManyAsync(conn, rows.Select(r => r.AccountId).Distinct().ToArray(), viewer, ct);
+        if (rows.Count > 0) PageRequest.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id);
+        return Results.Json(rows.Where(r => entities.ContainsKey(r.AccountId)).Select(r => entities[r.AccountId]).ToList());
+    }
+
+    public static Task<IResult> Pin(string id, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter, CancellationToken ct) =>
+        Act(id, user, presenter, statuses.PinAsync, ct);
+
+    public static Task<IResult> Unpin(string id, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter, CancellationToken ct) =>
+        Act(id, user, presenter, statuses.UnpinAsync, ct);
 }

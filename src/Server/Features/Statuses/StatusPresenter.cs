@@ -16,6 +16,15 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
     public async Task<ApiStatus> PresentAsync(Status status, long? viewer, CancellationToken ct) =>
         (await PresentManyAsync([status], viewer, ct))[0];
 
+    /// <summary>Attachments by id (for edit history, where a version may show media no longer on the post).</summary>
+    public async Task<IReadOnlyDictionary<long, ApiMediaAttachment>> PresentMediaAsync(long[] ids, CancellationToken ct)
+    {
+        if (ids.Length == 0) return new Dictionary<long, ApiMediaAttachment>();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<MediaRow>(new CommandDefinition(MediaQueries.ByIds, new { ids }, cancellationToken: ct)))
+            .ToDictionary(m => m.Id, media.Present);
+    }
+
     public async Task<IReadOnlyList<ApiStatus>> PresentManyAsync(IReadOnlyList<Status> statuses, long? viewer, CancellationToken ct)
     {
         if (statuses.Count == 0) return [];

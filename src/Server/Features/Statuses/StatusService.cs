@@ -149,6 +149,44 @@ public sealed class StatusService(
         await publisher.StatusDeletedAsync(conn, tx, author, status, ct);
     }
 
+    public const int MaxPins = 5;
+
+    /// <summary>Pins the member's own post to their profile (featured collection), telling followers' servers with Add.</summary>
+    public async Task<Result<Status>> PinAsync(long accountId, long statusId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var status = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ById + " FOR UPDATE", new { id = statusId }, tx, cancellationToken: ct));
+        if (status is null || status.DeletedAt is not null) return Error.NotFound();
+        if (status.AccountId != accountId || status.ReblogOfId is not null || status.VisibilityLevel == Visibility.Direct)
+            return Error.Validation("Validation failed: only your own posts, not boosts or direct messages, can be pinned");
+        var pins = await conn.ExecuteScalarAsync<int>(new CommandDefinition("SELECT count(*)::int FROM status_pins WHERE account_id = @accountId",
+            new { accountId }, tx, cancellationToken: ct));
+        var inserted = await conn.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO status_pins (account_id, status_id, created_at) SELECT @accountId, @statusId, @now WHERE @pins < @max
+            ON CONFLICT DO NOTHING
+            """, new { accountId, statusId, now = clock.GetUtcNow(), pins, max = MaxPins }, tx, cancellationToken: ct));
+        var already = await conn.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM status_pins WHERE account_id = @accountId AND status_id = @statusId)",
+            new { accountId, statusId }, tx, cancellationToken: ct));
+        if (!already) return Error.Validation($"Validation failed: you can pin at most {MaxPins} posts");
+        if (inserted > 0) await publisher.FeaturedChangedAsync(conn, tx, await conn.AccountByIdAsync(accountId, tx, ct), status, added: true, ct);
+        await tx.CommitAsync(ct);
+        return status;
+    }
+
+    public async Task<Result<Status>> UnpinAsync(long accountId, long statusId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var status = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = statusId }, tx, cancellationToken: ct));
+        if (status is null || status.AccountId != accountId) return Error.NotFound();
+        var removed = await conn.ExecuteAsync(new CommandDefinition("DELETE FROM status_pins WHERE account_id = @accountId AND status_id = @statusId",
+            new { accountId, statusId }, tx, cancellationToken: ct));
+        if (removed > 0) await publisher.FeaturedChangedAsync(conn, tx, await conn.AccountByIdAsync(accountId, tx, ct), status, added: false, ct);
+        await tx.CommitAsync(ct);
+        return status;
+    }
+
     public async Task<Result<Status>> FavouriteAsync(long accountId, long statusId, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
