@@ -64,10 +64,13 @@ public sealed record Ballot
 
     public required string Coop { get; init; }
 
-    /// <summary>As in <see cref="Stance.Choices"/>; approval choices in the motion's option order; consent abstentions as <c>["abstain"]</c> with <see cref="Abstain"/>.</summary>
+    /// <summary>
+    /// As the stance gave them (<see cref="Stance.Choices"/>), so a secret-ballot receipt computed by the voter
+    /// matches; consent abstentions as <c>["abstain"]</c> with <see cref="Abstain"/>.
+    /// </summary>
     public IReadOnlyList<string> Choices { get; init; } = [];
 
-    /// <summary>Score only, in the motion's option order; options left out score <see cref="MotionRules.ScoreMin"/>.</summary>
+    /// <summary>Score only, as the stance gave them; options left out score <see cref="MotionRules.ScoreMin"/>.</summary>
     public IReadOnlyList<OptionScore> Scores { get; init; } = [];
 
     /// <summary>An abstention (consent: together with the choice <c>abstain</c>).</summary>

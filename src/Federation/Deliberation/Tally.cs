@@ -423,8 +423,7 @@ public static class Tally
                     return Reject(stance, RejectionReason.MalformedChoice, $"score {score.Score} for '{score.Option}' is outside {rules.ScoreMin}..{rules.ScoreMax}");
             }
 
-            var byOption = scores.ToDictionary(s => s.Option, StringComparer.Ordinal);
-            normalisedScores = options.Where(byOption.ContainsKey).Select(o => byOption[o]).ToArray();
+            normalisedScores = scores.ToArray();
             normalised = [];
         }
         else
@@ -446,9 +445,7 @@ public static class Tally
             if (rules.Method == DecisionMethod.Consent && choices[0] == ConsentPositions.Block && string.IsNullOrWhiteSpace(stance.Reason))
                 return Reject(stance, RejectionReason.BlockWithoutReason, "a block needs a reason");
 
-            normalised = rules.Method == DecisionMethod.Approval
-                ? options.Where(choices.Contains).ToArray()
-                : choices.ToArray();
+            normalised = choices.ToArray();
             abstain = rules.Method == DecisionMethod.Consent && normalised[0] == ConsentPositions.Abstain;
         }
 

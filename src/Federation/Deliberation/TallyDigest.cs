@@ -37,7 +37,7 @@ public static class TallyDigest
     /// <summary>
     /// The canonical object a ballot is hashed as. Members, all optional except <c>coop</c> and <c>choice</c>:
     /// <c>id</c> and <c>actor</c> (public: stance id and voter), <c>receipt</c> (secret), <c>coop</c>,
-    /// <c>choice</c> (array, order kept), <c>scores</c> (object option → integer), <c>abstain</c> (true),
+    /// <c>choice</c> (array, order kept), <c>scores</c> (array of <c>{"option", "score"}</c> as the stance gave them), <c>abstain</c> (true),
     /// <c>blockResolved</c> (true), <c>proofValue</c> (public).
     /// </summary>
     public static JsonObject LeafObject(Ballot ballot)
@@ -144,6 +144,7 @@ public static class TallyDigest
 
     /// <summary>
     /// A secret-ballot receipt: lowercase hex <c>SHA-256(JCS({"motion", "nonce", "choice", "scores"?, "abstain"?}))</c>
+    /// (choices and scores in the order the stance gives them, scores as an array of <c>{"option", "score"}</c>)
     /// where <c>nonce</c> is base64url (no padding) of at least <see cref="MinNonceBytes"/> random bytes the voter
     /// keeps. It commits to the motion and the choice, so the counting instance cannot move the ballot to
     /// another choice without the voter seeing it, and reveals nothing without the nonce.
@@ -196,7 +197,7 @@ public static class TallyDigest
         var mine = published.FirstOrDefault(b => b.Receipt == receipt);
         if (mine is null
             || !mine.Choices.SequenceEqual(choices)
-            || !mine.Scores.OrderBy(s => s.Option, StringComparer.Ordinal).SequenceEqual((scores ?? []).OrderBy(s => s.Option, StringComparer.Ordinal))
+            || !mine.Scores.SequenceEqual(scores ?? [])
             || mine.Abstain != abstain)
             return false;
         return proof is not null ? VerifyInclusion(digest, mine, proof) : Verify(digest, published);
@@ -288,11 +289,12 @@ public static class TallyDigest
         return array;
     }
 
-    private static JsonObject ScoreObject(IReadOnlyList<OptionScore> scores)
+    /// <summary>Scores as written everywhere: <c>[{"option": name, "score": n}, …]</c>, in the order given.</summary>
+    internal static JsonArray ScoreObject(IReadOnlyList<OptionScore> scores)
     {
-        var json = new JsonObject();
+        var json = new JsonArray();
         foreach (var score in scores)
-            json[score.Option] = score.Score;
+            json.Add(new JsonObject { ["option"] = score.Option, ["score"] = score.Score });
         return json;
     }
 

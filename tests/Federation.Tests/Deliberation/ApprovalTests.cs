@@ -38,11 +38,11 @@ public class ApprovalTests
     }
 
     [Test]
-    public void Count_choices_are_normalised_to_option_order()
+    public void Count_choices_are_kept_as_cast_so_receipts_match()
     {
         var tally = Tally.Count(Suppliers, Electorate(1), [By(1, "Cogs", "Acme")]);
 
-        Assert.That(tally.Ballots.Single().Choices, Is.EqualTo(new[] { "Acme", "Cogs" }));
+        Assert.That(tally.Ballots.Single().Choices, Is.EqualTo(new[] { "Cogs", "Acme" }));
     }
 
     [Test]

@@ -41,7 +41,7 @@ public class ScoreTests
         {
             Assert.That(tally.Counts.Select(c => c.Count), Is.EqualTo(new[] { 11L, 7L, 2L }));
             Assert.That(tally.Winner, Is.EqualTo("Red"));
-            Assert.That(tally.Ballots.Single(b => b.Scores.Count == 2).Scores.Select(s => s.Option), Is.EqualTo(new[] { "Red", "Green" }));
+            Assert.That(tally.Ballots.Single(b => b.Scores.Count == 2).Scores.Select(s => s.Option), Is.EqualTo(new[] { "Green", "Red" }), "kept as cast");
         });
     }
 
