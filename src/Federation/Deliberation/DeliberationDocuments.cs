@@ -45,8 +45,8 @@ public sealed record LocalMotion
     public DateTimeOffset? ClosedAt { get; init; }
 
     /// <summary>
-    /// The counts to show: the final tally once closed, or a running count when
-    /// <see cref="ResultsBeforeClose"/> allows. Null hides counts.
+    /// The counts: the final tally once closed, or a running count. The writer shows a running count only when
+    /// <see cref="ResultsBeforeClose"/> allows; null hides counts.
     /// </summary>
     public TallyResult? Tally { get; init; }
 

@@ -18,8 +18,8 @@ public static class DeliberationWriter
 {
     /// <summary>
     /// A motion: <c>["Question", "fellows:Motion"]</c> with its options as <c>oneOf</c> (or <c>anyOf</c> for
-    /// approval), counts as <c>replies.totalItems</c> when <see cref="LocalMotion.Tally"/> is given, and the full
-    /// tally once closed.
+    /// approval), counts as <c>replies.totalItems</c> when <see cref="LocalMotion.Tally"/> is given and results are
+    /// visible (closed, or <see cref="LocalMotion.ResultsBeforeClose"/>), and the full tally once closed.
     /// </summary>
     public static JsonObject Motion(LocalMotion motion, string? contextUrl)
     {
@@ -39,7 +39,9 @@ public static class DeliberationWriter
         AddIf(json, "audience", motion.Audience);
         AddIf(json, "context", motion.Context);
 
-        var counts = motion.Tally?.Counts.ToDictionary(c => c.Option, c => c.Count, StringComparer.Ordinal);
+        // Running counts sway votes: they are published only after the close, or when the motion allows it.
+        var visible = motion.Tally is not null && (motion.Phase == MotionPhase.Closed || motion.ClosedAt is not null || motion.ResultsBeforeClose);
+        var counts = visible ? motion.Tally!.Counts.ToDictionary(c => c.Option, c => c.Count, StringComparer.Ordinal) : null;
         var options = new JsonArray();
         foreach (var option in rules.EffectiveOptions)
         {
@@ -54,7 +56,7 @@ public static class DeliberationWriter
         json[rules.Method == DecisionMethod.Approval ? "anyOf" : "oneOf"] = options;
         json["endTime"] = ActivityPubWriter.Timestamp(rules.ClosesAt);
         AddIf(json, "closed", motion.ClosedAt);
-        if (motion.Tally is { } tally)
+        if (visible && motion.Tally is { } tally)
         {
             // Mastodon's votersCount is people who picked an option: consent's "abstain" is an option, other
             // methods' abstentions are not.

@@ -386,6 +386,43 @@ public class DeliberationVocabularyTests
         });
     }
 
+    [TestCase(false, false)]
+    [TestCase(true, true)]
+    public void Motion_running_counts_show_only_when_results_before_close_allows(bool resultsBeforeClose, bool shown)
+    {
+        var open = Samples.Motion(closed: false) with { Tally = Samples.Tally, ResultsBeforeClose = resultsBeforeClose };
+
+        var written = DeliberationWriter.Motion(open, Samples.ContextUrl);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(written.ContainsKey("votersCount"), Is.EqualTo(shown));
+            Assert.That(written["oneOf"]!.AsArray().Any(o => o!.AsObject().ContainsKey("replies")), Is.EqualTo(shown));
+            Assert.That(written.ContainsKey("tally"), Is.False, "the tally itself is published at the close");
+        });
+    }
+
+    [Test]
+    public void Mastodon_poll_vote_on_ranked_choice_ranks_one_and_on_score_is_refused()
+    {
+        using var document = Fixture.Load("mastodon/poll_vote.json");
+        DeliberationReader.TryReadStance(document.RootElement.GetProperty("object"), out var vote, out _);
+        var dana = "https://mastodon.example/users/dana";
+        var electorate = Electorate.Single("https://a.example/coop", [dana]);
+        var ranked = Samples.ConsentRules with { Method = DecisionMethod.RankedChoice, Options = ["agree", "other"] };
+        var scored = Samples.ConsentRules with { Method = DecisionMethod.Score, Options = ["agree", "other"] };
+
+        var rankedTally = Tally.Count(ranked, electorate, [vote!.ToStance(Samples.Published)]);
+        var scoredTally = Tally.Count(scored, electorate, [vote.ToStance(Samples.Published)]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(rankedTally.Winner, Is.EqualTo("agree"));
+            Assert.That(rankedTally.Ballots.Single().Choices, Is.EqualTo(new[] { "agree" }));
+            Assert.That(scoredTally.Rejections.Single().Reason, Is.EqualTo(RejectionReason.MalformedChoice));
+        });
+    }
+
     [Test]
     public void Approval_motion_is_a_multiple_choice_poll()
     {

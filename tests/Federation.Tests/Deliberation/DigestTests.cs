@@ -43,6 +43,19 @@ public class DigestTests
     }
 
     [Test]
+    public void LeafData_of_a_secret_score_ballot_matches_the_independent_vector()
+    {
+        var ballot = new Ballot { Receipt = string.Concat(Enumerable.Repeat("ab", 32)), Coop = CoopA, Scores = [new("Red", 4), new("Blue", -1)] };
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Encoding.UTF8.GetString(TallyDigest.LeafData(ballot)),
+                Is.EqualTo("""{"choice":[],"coop":"https://a.example/coop","receipt":"abababababababababababababababababababababababababababababababab","scores":[{"option":"Red","score":4},{"option":"Blue","score":-1}]}"""));
+            Assert.That(TallyDigest.Compute([ballot]), Is.EqualTo("87ed5bfd65ab4f1957e69f48d98a33e77d8c120cfa82e720549c976fe97df28c"));
+        });
+    }
+
+    [Test]
     public void Compute_matches_the_independent_vector_in_any_order()
     {
         Assert.Multiple(() =>
