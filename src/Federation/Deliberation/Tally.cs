@@ -50,12 +50,94 @@ public static class Tally
     /// Counts already-admitted ballots, as an instance does to check a published tally: with the published
     /// ballots and eligible counts per co-op it must reproduce the published counts, state and digest.
     /// </summary>
-    public static TallyResult Recount(MotionRules rules, IReadOnlyDictionary<string, int> eligibleByCoop, IEnumerable<Ballot> ballots)
+    /// <exception cref="ArgumentException">A ballot does not fit the rules, or two ballots share a voter, stance or receipt.</exception>
+    public static TallyResult Recount(MotionRules rules, IReadOnlyDictionary<string, int> eligibleByCoop, IEnumerable<Ballot> ballots) =>
+        TryRecount(rules, eligibleByCoop, ballots, out var result, out var error)
+            ? result
+            : throw new ArgumentException(error, nameof(ballots));
+
+    /// <summary>
+    /// <see cref="Recount"/> for ballots from elsewhere: false with a reason, instead of a count, when a ballot
+    /// does not fit the rules (the form admission would have refused) or when two ballots share a voter, a stance
+    /// id or a receipt (a ballot counted twice).
+    /// </summary>
+    public static bool TryRecount(
+        MotionRules rules,
+        IReadOnlyDictionary<string, int> eligibleByCoop,
+        IEnumerable<Ballot> ballots,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TallyResult? result,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {
         ArgumentNullException.ThrowIfNull(rules);
         ArgumentNullException.ThrowIfNull(eligibleByCoop);
         ArgumentNullException.ThrowIfNull(ballots);
         rules.Validate();
+        result = null;
+        var list = ballots.ToList();
+        foreach (var ballot in list)
+        {
+            if (ValidateBallot(rules, ballot) is { } problem)
+            {
+                error = $"ballot {ballot.StanceId ?? ballot.Receipt ?? "(unnamed)"}: {problem}";
+                return false;
+            }
+        }
+
+        if (HasRepeats(list.Select(b => b.Voter)) || HasRepeats(list.Select(b => b.StanceId)) || HasRepeats(list.Select(b => b.Receipt)))
+        {
+            error = "two ballots share a voter, a stance or a receipt";
+            return false;
+        }
+
+        error = null;
+        result = CountValid(rules, eligibleByCoop, list);
+        return true;
+    }
+
+    private static bool HasRepeats(IEnumerable<string?> keys)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return keys.Any(k => k is not null && !seen.Add(k));
+    }
+
+    /// <summary>Why a published ballot could not have come out of admission under <paramref name="rules"/>; null when it could.</summary>
+    internal static string? ValidateBallot(MotionRules rules, Ballot ballot)
+    {
+        if (rules.SecretBallot
+            ? !TallyDigest.IsWellFormedReceipt(ballot.Receipt) || ballot.Voter is not null || ballot.StanceId is not null || ballot.ProofValue is not null
+            : ballot.Receipt is not null || ballot.Voter is null || ballot.StanceId is null)
+            return rules.SecretBallot ? "a secret ballot names only a receipt" : "a public ballot names its stance and voter";
+
+        var known = new HashSet<string>(rules.EffectiveOptions, StringComparer.Ordinal);
+        var consent = rules.Method == DecisionMethod.Consent;
+        if (ballot.BlockResolved && !(consent && ballot.Choices is [ConsentPositions.Block]))
+            return "only a consent block can be resolved";
+        if (ballot.Abstain)
+        {
+            var fits = ballot.Scores.Count == 0 && (consent ? ballot.Choices is [ConsentPositions.Abstain] : ballot.Choices.Count == 0);
+            return fits ? null : "an abstention carries no choices or scores";
+        }
+
+        if (rules.Method == DecisionMethod.Score)
+        {
+            if (ballot.Choices.Count > 0 || ballot.Scores.Count == 0)
+                return "a score ballot gives scores, not choices";
+            if (ballot.Scores.Any(s => !known.Contains(s.Option) || s.Score < rules.ScoreMin || s.Score > rules.ScoreMax))
+                return "a score is for an unknown option or out of range";
+            return ballot.Scores.Select(s => s.Option).Distinct(StringComparer.Ordinal).Count() == ballot.Scores.Count ? null : "an option is scored twice";
+        }
+
+        if (ballot.Scores.Count > 0 || ballot.Choices.Count == 0)
+            return "a ballot of this method has choices and no scores";
+        if (ballot.Choices.Any(c => !known.Contains(c)) || ballot.Choices.Distinct(StringComparer.Ordinal).Count() != ballot.Choices.Count)
+            return "a choice is unknown or repeated";
+        if (rules.Method is DecisionMethod.Consent or DecisionMethod.Majority && ballot.Choices.Count != 1)
+            return "exactly one choice is allowed";
+        return consent && ballot.Choices[0] == ConsentPositions.Abstain ? "a consent abstention is marked as one" : null;
+    }
+
+    private static TallyResult CountValid(MotionRules rules, IReadOnlyDictionary<string, int> eligibleByCoop, IReadOnlyList<Ballot> ballots)
+    {
         var ordered = TallyDigest.Order(ballots);
         var digest = TallyDigest.Compute(ordered);
         var coops = eligibleByCoop.Keys.Union(ordered.Select(b => b.Coop), StringComparer.Ordinal)

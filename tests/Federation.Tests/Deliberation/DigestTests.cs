@@ -225,6 +225,40 @@ public class DigestTests
     }
 
     [Test]
+    public void TryRecount_refuses_ballots_admission_could_not_have_produced()
+    {
+        var rules = Rules(DecisionMethod.Majority, "yes", "no");
+        var eligible = new Dictionary<string, int> { [CoopA] = 5 };
+        Ballot Good(int n, string choice) => new() { StanceId = $"https://a.example/s/{n}", Voter = Voter(n), Coop = CoopA, Choices = [choice] };
+        var cases = new (string Name, MotionRules Rules, Ballot[] Ballots)[]
+        {
+            ("unknown option", rules, [Good(1, "maybe")]),
+            ("two choices", rules, [Good(1, "yes") with { Choices = ["yes", "no"] }]),
+            ("no choice", rules, [Good(1, "yes") with { Choices = [] }]),
+            ("voter twice", rules, [Good(1, "yes"), Good(2, "yes") with { Voter = Voter(1) }]),
+            ("stance twice", rules, [Good(1, "yes"), Good(2, "no") with { StanceId = "https://a.example/s/1" }]),
+            ("public without voter", rules, [Good(1, "yes") with { Voter = null }]),
+            ("secret naming the voter", rules with { SecretBallot = true }, [Good(1, "yes") with { Receipt = new string('a', 64) }]),
+            ("secret receipt twice", rules with { SecretBallot = true }, [new() { Receipt = new string('a', 64), Coop = CoopA, Choices = ["yes"] }, new() { Receipt = new string('a', 64), Coop = CoopA, Choices = ["no"] }]),
+            ("resolved non-block", Rules(DecisionMethod.Consent), [Good(1, "agree") with { BlockResolved = true }]),
+            ("consent abstain unmarked", Rules(DecisionMethod.Consent), [Good(1, "abstain")]),
+            ("score out of range", Rules(DecisionMethod.Score, "A") with { ScoreMax = 3 }, [Good(1, "A") with { Choices = [], Scores = [new("A", 4)] }]),
+        };
+
+        Assert.Multiple(() =>
+        {
+            foreach (var (name, caseRules, ballots) in cases)
+            {
+                Assert.That(Tally.TryRecount(caseRules, eligible, ballots, out _, out var error), Is.False, name);
+                Assert.Throws<ArgumentException>(() => Tally.Recount(caseRules, eligible, ballots), name);
+            }
+
+            Assert.That(Tally.TryRecount(rules, eligible, [Good(1, "yes"), Good(2, "no"), Good(3, "yes")], out var ok, out _), Is.True);
+            Assert.That(ok!.Winner, Is.EqualTo("yes"));
+        });
+    }
+
+    [Test]
     public void Recount_of_published_ballots_reproduces_the_tally()
     {
         var rules = Rules(DecisionMethod.RankedChoice, "A", "B", "C") with { Quorum = Quorum.Fraction(1, 2), CoopQuorum = Quorum.AtLeast(1) };
