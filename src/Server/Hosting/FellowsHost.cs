@@ -4,6 +4,7 @@ using Fellows.Server.Database;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Auth;
 using Fellows.Server.Features.ActivityPub;
+using Fellows.Server.Features.Deliberation;
 using Fellows.Server.Features.Delivery;
 using Fellows.Server.Features.Discovery;
 using Fellows.Server.Features.Federation;
@@ -135,5 +136,6 @@ public static class FellowsHost
         app.MapStatusEndpoints();
         app.MapMediaEndpoints();
         app.MapTimelineEndpoints();
+        app.MapDeliberationContextEndpoints();
     }
 }

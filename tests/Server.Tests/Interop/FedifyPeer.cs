@@ -337,6 +337,14 @@ public sealed class FedifyPeer : IAsyncDisposable
         return new FedifyPeer(port, process, output);
     }
 
+    /// <summary>The peer's folder (tests/interop/fedify-peer) with its npm packages installed, for other Node tools there.</summary>
+    internal static async Task<string> InstalledDirectoryAsync(CancellationToken ct)
+    {
+        var peerDirectory = Path.Combine(FindRepositoryRoot(), "tests", "interop", "fedify-peer");
+        await EnsureInstalledAsync(peerDirectory, ct);
+        return peerDirectory;
+    }
+
     /// <summary>
     /// Runs <c>npm ci</c> once per machine state: when node_modules is missing or older than
     /// package-lock.json. A semaphore covers fixtures in this process, a lock file covers
