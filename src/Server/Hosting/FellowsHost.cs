@@ -10,6 +10,7 @@ using Fellows.Server.Features.Federation;
 using Fellows.Server.Features.Follows;
 using Fellows.Server.Features.Inbox;
 using Fellows.Server.Features.Instance;
+using Fellows.Server.Features.OAuth;
 using Fellows.Server.Features.Statuses;
 using Fellows.Server.Features.Timelines;
 using Fellows.Server.Jobs;
@@ -88,6 +89,7 @@ public static class FellowsHost
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, JsonAuthorizationResultHandler>();
 
         services.AddSingleton<TokenService>();
+        services.AddOAuth(instance);
         services.AddSingleton<AccountService>();
         services.AddSingleton<AccountPresenter>();
         services.AddSingleton<InstanceActor>();
@@ -121,5 +123,6 @@ public static class FellowsHost
         app.MapAccountEndpoints();
         app.MapStatusEndpoints();
         app.MapTimelineEndpoints();
+        app.MapOAuth();
     }
 }
