@@ -72,7 +72,9 @@ public sealed partial class OAuthService(NpgsqlDataSource db, SignInService sign
     {
         if (uri == OAuthConstants.OutOfBand) return null;
         if (uri.Length > MaxUriLength) return "is too long";
-        if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed)) return "must be an absolute URI.";
+        // On Unix "/path" parses as an absolute file: URI; an absolute URI here must spell out its scheme.
+        if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || !uri.StartsWith(parsed.Scheme + ":", StringComparison.OrdinalIgnoreCase))
+            return "must be an absolute URI.";
         if (ForbiddenSchemes.Contains(parsed.Scheme)) return "must not use the " + parsed.Scheme + " scheme.";
         if (uri.Contains('#', StringComparison.Ordinal)) return "cannot contain a fragment.";
         return null;
