@@ -1,5 +1,9 @@
 using System.Net;
+using Dapper;
+using Fellows.Server.Jobs;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Quartz;
 using Microsoft.Extensions.Time.Testing;
 using NUnit.Framework;
 using static Fellows.Server.Tests.ClientApi.OAuthKit;
@@ -75,6 +79,24 @@ public class OAuthClockTests
 
         _clock.Advance(SignInWindow + TimeSpan.FromSeconds(1));
         await Api.JsonAsync(await TokenAsync(_instance, Form(Password)));
+    }
+
+    [Test]
+    public async Task Prune_removes_expired_codes_and_sessions_but_never_apps()
+    {
+        var app = await RegisterAppAsync(_instance);
+        using (var browser = Browser(_instance))
+            await CodeFromAsync(await AuthorizeAsync(browser, AuthorizeUrl(app), "cid"));
+        await using var conn = new NpgsqlConnection(_instance.ConnectionString);
+        Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM oauth_authorization_codes"), Is.GreaterThan(0));
+        var apps = await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM oauth_applications");
+
+        _clock.Advance(TimeSpan.FromDays(16));
+        var scheduler = await _instance.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
+        await scheduler.TriggerJob(PruneJob.Key);
+        await Api.EventuallyAsync(async () => await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM oauth_authorization_codes") == 0, "codes pruned");
+        await Api.EventuallyAsync(async () => await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM web_sessions") == 0, "sessions pruned");
+        Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM oauth_applications"), Is.EqualTo(apps), "apps are never pruned");
     }
 
     static TimeSpan SignInWindow => Features.OAuth.SignInService.Window;
