@@ -23,12 +23,26 @@ public static class OAuthEndpoints
     {
         app.MapPost("/api/v1/apps", CreateApp).WithName("CreateApp");
         app.MapGet("/api/v1/apps/verify_credentials", VerifyApp).RequireToken().WithName("VerifyAppCredentials");
-        app.MapGet("/oauth/authorize", Authorize).WithName("OAuthAuthorize");
-        app.MapPost("/oauth/authorize", Decide).WithName("OAuthDecide");
-        app.MapPost("/oauth/sign_in", SignIn).WithName("OAuthSignIn");
+        var pages = app.MapGroup("/oauth").AddEndpointFilter(PublicSchemeFilter);
+        pages.MapGet("/authorize", Authorize).WithName("OAuthAuthorize");
+        pages.MapPost("/authorize", Decide).WithName("OAuthDecide");
+        pages.MapPost("/sign_in", SignIn).WithName("OAuthSignIn");
         app.MapPost("/oauth/token", Token).WithName("OAuthToken");
         app.MapPost("/oauth/revoke", Revoke).WithName("OAuthRevoke");
         app.MapGet("/.well-known/oauth-authorization-server", Metadata).WithName("OAuthMetadata");
+    }
+
+    /// <summary>
+    /// An https instance usually sits behind a proxy that ends TLS, so the request reaches us as plain HTTP. The
+    /// configured public scheme is the truth for the pages: antiforgery then issues Secure cookies instead of
+    /// refusing (its Secure policy is Always on https instances).
+    /// </summary>
+    static async ValueTask<object?> PublicSchemeFilter(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var context = invocation.HttpContext;
+        if (context.RequestServices.GetRequiredService<IOptions<InstanceOptions>>().Value.Scheme == "https")
+            context.Request.Scheme = "https";
+        return await next(invocation);
     }
 
     // ---- Apps ----
