@@ -350,6 +350,27 @@ public class OAuthTests
     }
 
     [Test]
+    public async Task Consent_is_skipped_when_the_member_already_granted_the_app_those_scopes()
+    {
+        var app = await RegisterAppAsync(_instance, "https://app.example/cb", "read write");
+        using var browser = Browser(_instance);
+        var (verifier, challenge) = Pkce();
+        var first = await AuthorizeAsync(browser, AuthorizeUrl(app, "https://app.example/cb", "read write", challenge: challenge), "ann");
+        await Api.JsonAsync(await TokenAsync(_instance, CodeForm(app, QueryOf(first.Headers.Location!)["code"], verifier, "https://app.example/cb")));
+
+        var again = await browser.GetAsync(new Uri(AuthorizeUrl(app, "https://app.example/cb", "read", state: "back"), UriKind.Relative));
+        Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "a narrower request than the live grant goes straight back");
+        Assert.That(QueryOf(again.Headers.Location!)["state"], Is.EqualTo("back"));
+        Assert.That(QueryOf(again.Headers.Location!)["code"], Is.Not.Empty);
+
+        var other = await RegisterAppAsync(_instance, "https://app.example/cb", "read write");
+        var otherApp = await browser.GetAsync(new Uri(AuthorizeUrl(other, "https://app.example/cb", "read"), UriKind.Relative));
+        Assert.That(await otherApp.Content.ReadAsStringAsync(), Does.Contain("action=\"/oauth/authorize\""), "another app asks for consent");
+        var forced = await browser.GetAsync(new Uri(AuthorizeUrl(app, "https://app.example/cb", "read", forceLogin: true), UriKind.Relative));
+        Assert.That(await forced.Content.ReadAsStringAsync(), Does.Contain("action=\"/oauth/sign_in\""));
+    }
+
+    [Test]
     public async Task Wrong_password_on_the_page_shows_an_error_and_no_session()
     {
         var app = await RegisterAppAsync(_instance);

@@ -89,6 +89,8 @@ public static class OAuthEndpoints
         }
         var session = await signIn.FindSessionAsync(cookie, ct);
         if (session is null) return OAuthPages.SignIn(context, antiforgery, app.Name, returnTo);
+        if (await oauth.AlreadyGrantedAsync(validated.Value, session.AccountId, ct))
+            return await IssueCodeAsync(context, oauth, validated.Value, session, ct);
         var switchAccount = AuthorizePath(q.Where(kv => kv.Key != "force_login").Append(new("force_login", "true")));
         return OAuthPages.Consent(context, antiforgery, validated.Value, session, options.Value.Domain, switchAccount);
     }
@@ -156,9 +158,15 @@ public static class OAuthEndpoints
                 : Results.Redirect(WithQuery(request.RedirectUri, ("error", "access_denied"),
                     ("error_description", "The resource owner denied the request."), ("state", request.State)));
         }
+        return await IssueCodeAsync(context, oauth, request, session, ct);
+    }
+
+    static async Task<IResult> IssueCodeAsync(HttpContext context, OAuthService oauth, AuthorizeRequest request, SessionMember session, CancellationToken ct)
+    {
+        context.Response.Headers.CacheControl = "no-store";
         var code = await oauth.IssueCodeAsync(request, session.AccountId, ct);
         return request.OutOfBand
-            ? OAuthPages.OutOfBandCode(context, app.Name, code)
+            ? OAuthPages.OutOfBandCode(context, request.App.Name, code)
             : Results.Redirect(WithQuery(request.RedirectUri, ("code", code), ("state", request.State)));
     }
 

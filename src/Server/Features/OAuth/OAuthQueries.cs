@@ -19,6 +19,13 @@ static class OAuthQueries
         RETURNING id
         """;
 
+    /// <summary>Scopes of the member's live tokens for the app: a grant they already gave.</summary>
+    public const string LiveGrantScopes = """
+        SELECT scopes FROM oauth_access_tokens
+        WHERE application_id = @applicationId AND account_id = @accountId AND revoked_at IS NULL
+          AND (expires_at IS NULL OR expires_at > @now)
+        """;
+
     public const string InsertCode = """
         INSERT INTO oauth_authorization_codes (code_hash, application_id, account_id, redirect_uri, scopes, code_challenge,
                                                code_challenge_method, created_at, expires_at)

@@ -162,6 +162,18 @@ public sealed partial class OAuthService(NpgsqlDataSource db, SignInService sign
         return false;
     }
 
+    /// <summary>
+    /// True when the member already holds a live token of this app covering the requested scopes: as in Mastodon,
+    /// signing in again then skips the consent page.
+    /// </summary>
+    public async Task<bool> AlreadyGrantedAsync(AuthorizeRequest request, long accountId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var grants = await conn.QueryAsync<string[]>(new CommandDefinition(OAuthQueries.LiveGrantScopes,
+            new { applicationId = request.App.Id, accountId, now = clock.GetUtcNow() }, cancellationToken: ct));
+        return grants.Any(scopes => Scopes.AllCovered(scopes, request.Scopes));
+    }
+
     /// <summary>Issues a single-use code for the member's consent and returns it in the clear.</summary>
     public async Task<string> IssueCodeAsync(AuthorizeRequest request, long accountId, CancellationToken ct)
     {
