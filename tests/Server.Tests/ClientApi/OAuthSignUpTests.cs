@@ -134,6 +134,13 @@ public class OAuthSignUpTests
         var (_, readOnly) = await AppClientAsync(_approval, "read");
         var refused = await readOnly.PostAsJsonAsync(new Uri("/api/v1/accounts", UriKind.Relative), Applicant("xia"));
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+
+        // A command-line token (no application) is refused before anything is created.
+        var admin = await _approval.CreateMemberAsync("uma");
+        var noApp = await admin.Api.PostAsJsonAsync(new Uri("/api/v1/accounts", UriKind.Relative), Applicant("xia"));
+        Assert.That(noApp.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        var (_, client) = await AppClientAsync(_approval);
+        await Api.JsonAsync(await client.PostAsJsonAsync(new Uri("/api/v1/accounts", UriKind.Relative), Applicant("xia")));
     }
 
     [Test]

@@ -418,6 +418,10 @@ public class OAuthTests
         Assert.That(me.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
         Assert.That((await me.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString(), Does.Contain("authenticated user"));
 
+        var asJson = await Api.JsonAsync(await _instance.Client.PostAsJsonAsync(new Uri("/oauth/token", UriKind.Relative),
+            new { grant_type = "client_credentials", client_id = app.ClientId, client_secret = app.ClientSecret, scope = "read write" }));
+        Assert.That(asJson.GetProperty("scope").GetString(), Is.EqualTo("read write"), "JSON bodies work too");
+
         var escalate = await TokenAsync(_instance, new Dictionary<string, string>
         {
             ["grant_type"] = "client_credentials", ["client_id"] = app.ClientId, ["client_secret"] = app.ClientSecret, ["scope"] = "read admin:read",

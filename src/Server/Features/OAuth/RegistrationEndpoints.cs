@@ -38,6 +38,9 @@ public static partial class RegistrationEndpoints
         var instance = options.Value;
         if (!instance.OpenRegistrations)
             return Results.Json(new ApiError("Registrations are closed on this instance"), statusCode: StatusCodes.Status403Forbidden);
+        // The new member's token belongs to the app that signed them up (command-line tokens have none).
+        if (user.ApplicationId() is not { } applicationId)
+            return Results.Json(new ApiError("Sign-up needs a token issued to an application"), statusCode: StatusCodes.Status403Forbidden);
         var (p, readError) = await OAuthEndpoints.ReadParamsAsync(context.Request, ct);
         if (readError is not null) return Results.Json(new ApiError(readError.Description), statusCode: readError.Status);
 
@@ -89,7 +92,7 @@ public static partial class RegistrationEndpoints
             Locale = locale,
             Reason = reason,
             AgreementAccepted = true,
-            ApplicationId = user.ApplicationId(),
+            ApplicationId = applicationId,
         }, ct);
         if (!created.IsOk)
         {
@@ -102,8 +105,6 @@ public static partial class RegistrationEndpoints
         // The new member's token carries the scopes of the app token that signed them up, as in Mastodon. While
         // they wait for approval it answers 403 "pending approval" everywhere.
         var scopes = user.FindAll(BearerAuthenticationHandler.ScopeClaim).Select(c => c.Value).ToArray();
-        if (user.ApplicationId() is not { } applicationId)
-            return Results.Json(new ApiError("Sign-up needs a token issued to an application"), statusCode: StatusCodes.Status403Forbidden);
         return Results.Json(await oauth.IssueForSignUpAsync(applicationId, created.Value, scopes, ct));
     }
 
