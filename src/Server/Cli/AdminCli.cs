@@ -53,11 +53,26 @@ public static class AdminCli
         list.SetAction((_, ct) => WithServices(async (s, token) =>
         {
             foreach (var a in await s.Accounts.ListLocalAsync(token))
-                Console.WriteLine($"{a.Id}\t{a.Username}\t{a.Email}\t{(a.Admin ? "admin" : "member")}\t{a.CreatedAt:yyyy-MM-dd}");
+                Console.WriteLine($"{a.Id}\t{a.Username}\t{a.Email}\t{(a.Admin ? "admin" : a.Approved ? "member" : "pending")}\t{a.CreatedAt:yyyy-MM-dd}");
+            return 0;
+        }, ct));
+        var approveUser = new Argument<string>("username") { Description = "The applicant to admit" };
+        var approve = new Command("approve", "Admit a member who signed up and is waiting for approval") { approveUser };
+        approve.SetAction((parse, ct) => WithServices(async (s, token) =>
+        {
+            var name = parse.GetValue(approveUser)!;
+            var result = await s.Accounts.ApproveLocalAsync(name, token);
+            if (!result.IsOk)
+            {
+                await Console.Error.WriteLineAsync($"accounts approve: {result.Error!.Message}");
+                return 1;
+            }
+            Console.WriteLine(result.Value ? $"Approved {name}" : $"{name} was already approved");
             return 0;
         }, ct));
         accounts.Subcommands.Add(create);
         accounts.Subcommands.Add(list);
+        accounts.Subcommands.Add(approve);
 
         var tokens = new Command("tokens", "Manage API tokens");
         var tokenUser = new Argument<string>("username") { Description = "The member the token acts for" };

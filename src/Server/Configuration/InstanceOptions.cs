@@ -32,8 +32,18 @@ public sealed class InstanceOptions
 
     public string Description { get; set; } = "A Fellows server for a co-operative.";
 
-    /// <summary>Co-ops admit members: open sign-up is off unless the co-op says otherwise.</summary>
-    public bool OpenRegistrations { get; set; }
+    /// <summary>
+    /// Sign-up through the API: <c>open</c> (anyone), <c>approval</c> (an admin approves each applicant; the default,
+    /// since co-ops admit members) or <c>closed</c>.
+    /// </summary>
+    [RegularExpression("^(open|approval|closed)$")]
+    public string Registrations { get; set; } = "approval";
+
+    /// <summary>Anyone may sign up, with or without approval.</summary>
+    public bool OpenRegistrations => Registrations is "open" or "approval";
+
+    /// <summary>New members wait for an admin before they can sign in.</summary>
+    public bool ApprovalRequired => Registrations == "approval";
 
     public string ContactEmail { get; set; } = "";
 

@@ -12,6 +12,7 @@ using Fellows.Server.Features.Follows;
 using Fellows.Server.Features.Inbox;
 using Fellows.Server.Features.Instance;
 using Fellows.Server.Features.Media;
+using Fellows.Server.Features.OAuth;
 using Fellows.Server.Features.Statuses;
 using Fellows.Server.Features.Timelines;
 using Fellows.Server.Jobs;
@@ -93,6 +94,7 @@ public static class FellowsHost
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, JsonAuthorizationResultHandler>();
 
         services.AddSingleton<TokenService>();
+        services.AddOAuth(instance);
         services.AddSingleton<AccountService>();
         services.AddSingleton<AccountPresenter>();
         services.AddSingleton<InstanceActor>();
@@ -137,5 +139,6 @@ public static class FellowsHost
         app.MapMediaEndpoints();
         app.MapTimelineEndpoints();
         app.MapDeliberationContextEndpoints();
+        app.MapOAuth();
     }
 }

@@ -28,7 +28,7 @@ public sealed class RetrySweepJob(NpgsqlDataSource db, TimeProvider clock, ILogg
     }
 }
 
-/// <summary>Deletes what the queues no longer need: delivered and dead deliveries, processed inbound activities, finished outbox rows.</summary>
+/// <summary>Deletes what the queues no longer need: delivered and dead deliveries, processed inbound activities, finished outbox rows; and expired sign-in codes, sessions and throttle counters.</summary>
 [DisallowConcurrentExecution]
 public sealed class PruneJob(NpgsqlDataSource db, TimeProvider clock, IOptions<JobsOptions> options, ILogger<PruneJob> log) : IJob
 {
@@ -44,9 +44,12 @@ public sealed class PruneJob(NpgsqlDataSource db, TimeProvider clock, IOptions<J
         var dead = await DeleteAllAsync(MaintenanceQueries.PruneDead, now - o.KeepDead, ct);
         var inbox = await DeleteAllAsync(MaintenanceQueries.PruneInbox, now - o.KeepProcessedInbox, ct);
         var outbox = await DeleteAllAsync(MaintenanceQueries.PruneOutbox, now - o.KeepOutbox, ct);
-        if (delivered + dead + inbox + outbox > 0 && log.IsEnabled(LogLevel.Information))
-            log.LogInformation("Pruned {Delivered} delivered and {Dead} dead deliveries, {Inbox} inbound and {Outbox} outbound activities",
-                delivered, dead, inbox, outbox);
+        var signIn = await DeleteAllAsync(MaintenanceQueries.PruneAuthorizationCodes, now - TimeSpan.FromDays(1), ct)
+            + await DeleteAllAsync(MaintenanceQueries.PruneWebSessions, now - TimeSpan.FromDays(1), ct)
+            + await DeleteAllAsync(MaintenanceQueries.PruneSignInThrottle, now - TimeSpan.FromDays(1), ct);
+        if (delivered + dead + inbox + outbox + signIn > 0 && log.IsEnabled(LogLevel.Information))
+            log.LogInformation("Pruned {Delivered} delivered and {Dead} dead deliveries, {Inbox} inbound and {Outbox} outbound activities, {SignIn} sign-in leftovers",
+                delivered, dead, inbox, outbox, signIn);
     }
 
     async Task<int> DeleteAllAsync(string sql, DateTimeOffset before, CancellationToken ct)

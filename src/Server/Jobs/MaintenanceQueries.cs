@@ -42,4 +42,21 @@ static class MaintenanceQueries
               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outbox_activity_id = o.id AND d.state = 0)
             LIMIT @limit)
         """;
+
+    // Sign-in leftovers: codes (kept a day past expiry, so a late replay still revokes what the code issued),
+    // ended browser sessions and old throttle counters. Apps are never pruned.
+    public const string PruneAuthorizationCodes = """
+        DELETE FROM oauth_authorization_codes WHERE id IN (
+            SELECT id FROM oauth_authorization_codes WHERE expires_at < @before LIMIT @limit)
+        """;
+
+    public const string PruneWebSessions = """
+        DELETE FROM web_sessions WHERE id IN (
+            SELECT id FROM web_sessions WHERE expires_at < @before OR revoked_at < @before LIMIT @limit)
+        """;
+
+    public const string PruneSignInThrottle = """
+        DELETE FROM sign_in_throttle WHERE key IN (
+            SELECT key FROM sign_in_throttle WHERE window_started_at < @before LIMIT @limit)
+        """;
 }

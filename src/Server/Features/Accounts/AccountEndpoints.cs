@@ -15,7 +15,7 @@ public static class AccountEndpoints
     public static void MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/accounts").WithTags("Accounts");
-        group.MapGet("/verify_credentials", VerifyCredentials).RequireScope("read:accounts").WithName("VerifyCredentials");
+        group.MapGet("/verify_credentials", VerifyCredentials).RequireScope(Scopes.Profile).WithName("VerifyCredentials");
         group.MapPatch("/update_credentials", UpdateCredentials).RequireScope("write:accounts").WithName("UpdateCredentials");
         group.MapGet("/relationships", Relationships).RequireScope("read:follows").WithName("Relationships");
         group.MapGet("/lookup", Lookup).WithName("LookupAccount");

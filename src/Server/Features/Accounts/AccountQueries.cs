@@ -35,8 +35,10 @@ static class AccountQueries
         """;
 
     public const string InsertUser = """
-        INSERT INTO users (account_id, email, password_hash, admin, approved, created_at)
-        VALUES (@accountId, @email, @passwordHash, @admin, true, @now)
+        INSERT INTO users (account_id, email, password_hash, admin, approved, approved_at, locale, registration_reason,
+                           agreement_accepted_at, sign_up_application_id, created_at)
+        VALUES (@accountId, @email, @passwordHash, @admin, @approved, CASE WHEN @approved THEN @now END, @locale, @reason,
+                @agreementAt, @applicationId, @now)
         """;
 
     public const string KeysOf = "SELECT key_id, account_id, kind, public_key, private_key FROM account_keys WHERE account_id = @accountId";

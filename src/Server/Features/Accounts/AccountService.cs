@@ -13,7 +13,19 @@ public sealed record LocalAccountSummary
     public required string Username { get; init; }
     public required string Email { get; init; }
     public required bool Admin { get; init; }
+    public bool Approved { get; init; } = true;
     public required DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>A member to create. Sign-up through the API sets the approval state, locale, reason and app.</summary>
+public sealed record NewLocalMember(string Username, string Email, string Password)
+{
+    public bool Admin { get; init; }
+    public bool Approved { get; init; } = true;
+    public string Locale { get; init; } = "en";
+    public string? Reason { get; init; }
+    public bool AgreementAccepted { get; init; }
+    public long? ApplicationId { get; init; }
 }
 
 public sealed partial class AccountService(NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock)
@@ -32,8 +44,19 @@ public sealed partial class AccountService(NpgsqlDataSource db, InstanceUrls url
         "security", "noreply", "no-reply", "mod", "moderator", "moderators", "council", "coop",
     };
 
-    public async Task<Result<long>> CreateLocalAsync(string username, string email, string password, bool admin, CancellationToken ct)
+    /// <summary>True for usernames nobody may take.</summary>
+    public static bool IsReserved(string username) => Reserved.Contains(username);
+
+    public static bool IsValidUsername(string username) => UsernamePattern().IsMatch(username);
+
+    public static bool IsValidEmail(string email) => email.Length <= 320 && EmailPattern().IsMatch(email);
+
+    public Task<Result<long>> CreateLocalAsync(string username, string email, string password, bool admin, CancellationToken ct) =>
+        CreateLocalAsync(new NewLocalMember(username, email, password) { Admin = admin }, ct);
+
+    public async Task<Result<long>> CreateLocalAsync(NewLocalMember member, CancellationToken ct)
     {
+        var (username, email, password, admin) = (member.Username, member.Email, member.Password, member.Admin);
         if (!UsernamePattern().IsMatch(username))
             return Error.Validation("Username must be 1-30 letters, digits or underscores");
         if (Reserved.Contains(username))
@@ -70,7 +93,12 @@ public sealed partial class AccountService(NpgsqlDataSource db, InstanceUrls url
                 now,
             }, tx, cancellationToken: ct));
             await conn.ExecuteAsync(new CommandDefinition(AccountQueries.InsertUser,
-                new { accountId = id, email, passwordHash = hash, admin, now }, tx, cancellationToken: ct));
+                new
+                {
+                    accountId = id, email, passwordHash = hash, admin, approved = member.Approved, locale = member.Locale,
+                    reason = member.Reason, agreementAt = member.AgreementAccepted ? now : (DateTimeOffset?)null,
+                    applicationId = member.ApplicationId, now,
+                }, tx, cancellationToken: ct));
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -94,11 +122,28 @@ public sealed partial class AccountService(NpgsqlDataSource db, InstanceUrls url
             tx, cancellationToken: ct));
     }
 
+    /// <summary>Lets a member who signed up into the co-op; false when they were already approved.</summary>
+    public async Task<Result<bool>> ApproveLocalAsync(string username, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var approved = await conn.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
+            "SELECT u.approved FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.domain IS NULL AND lower(a.username) = lower(@username)",
+            new { username }, cancellationToken: ct));
+        if (approved is null) return Error.NotFound($"No member named '{username}'");
+        if (approved.Value) return false;
+        await conn.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE users SET approved = true, approved_at = @now
+            WHERE account_id = (SELECT id FROM accounts WHERE domain IS NULL AND lower(username) = lower(@username))
+            """, new { username, now = clock.GetUtcNow() }, cancellationToken: ct));
+        return true;
+    }
+
     public async Task<IReadOnlyList<LocalAccountSummary>> ListLocalAsync(CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<LocalAccountSummary>(new CommandDefinition(
-            "SELECT a.id, a.username, u.email, u.admin, a.created_at FROM accounts a JOIN users u ON u.account_id = a.id ORDER BY a.id",
+            "SELECT a.id, a.username, u.email, u.admin, u.approved, a.created_at FROM accounts a JOIN users u ON u.account_id = a.id ORDER BY a.id",
             cancellationToken: ct));
         return rows.AsList();
     }

@@ -17,6 +17,10 @@ public sealed class BearerAuthenticationHandler(
     public const string ScopeClaim = "scope";
     public const string AccountClaim = "account_id";
     public const string TokenClaim = "token_id";
+    public const string ApplicationClaim = "application_id";
+
+    /// <summary>Set on the request when a token is refused with a reason the member should see (403, not 401).</summary>
+    public const string RefusalItem = "fellows.auth.refusal";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -30,10 +34,18 @@ public sealed class BearerAuthenticationHandler(
 
         var principal = await tokens.AuthenticateAsync(token, Context.RequestAborted);
         if (principal is null) return AuthenticateResult.Fail("The access token is invalid");
+        if (principal.PendingApproval)
+        {
+            // Mastodon answers 403 with this message so apps can tell the member why, instead of signing them out.
+            Context.Items[RefusalItem] = "Your login is currently pending approval";
+            return AuthenticateResult.Fail("The member is waiting for approval");
+        }
 
         var claims = new List<Claim> { new(TokenClaim, principal.TokenId.ToString(CultureInfo.InvariantCulture)) };
         if (principal.AccountId is { } accountId)
             claims.Add(new Claim(AccountClaim, accountId.ToString(CultureInfo.InvariantCulture)));
+        if (principal.ApplicationId is { } applicationId)
+            claims.Add(new Claim(ApplicationClaim, applicationId.ToString(CultureInfo.InvariantCulture)));
         claims.AddRange(principal.Scopes.Select(s => new Claim(ScopeClaim, s)));
         var identity = new ClaimsIdentity(claims, SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
@@ -62,6 +74,12 @@ public sealed class JsonAuthorizationResultHandler : IAuthorizationMiddlewareRes
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
+        if (authorizeResult.Challenged && context.Items[BearerAuthenticationHandler.RefusalItem] is string refusal)
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsJsonAsync(new ApiError(refusal));
+            return;
+        }
         if (authorizeResult.Challenged)
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -98,6 +116,19 @@ public static class AuthExtensions
 
     public static long? AccountId(this ClaimsPrincipal user) =>
         long.TryParse(user.FindFirst(BearerAuthenticationHandler.AccountClaim)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+
+    public static long? ApplicationId(this ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirst(BearerAuthenticationHandler.ApplicationClaim)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+
+    public static long? TokenId(this ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirst(BearerAuthenticationHandler.TokenClaim)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+
+    /// <summary>Any valid token, member's or app's, whatever its scopes.</summary>
+    public static TBuilder RequireToken<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(p => p
+            .AddAuthenticationSchemes(BearerAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser());
 
     public static long RequiredAccountId(this ClaimsPrincipal user) =>
         user.AccountId() ?? throw new InvalidOperationException("Endpoint requires a member but the policy let an app token through.");

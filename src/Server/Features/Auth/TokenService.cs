@@ -6,14 +6,16 @@ using Npgsql;
 namespace Fellows.Server.Features.Auth;
 
 /// <summary>The authenticated caller of the client API.</summary>
-public sealed record TokenPrincipal(long TokenId, long? AccountId, long? ApplicationId, string[] Scopes);
+/// <param name="PendingApproval">The member signed up but the co-op has not approved them yet: refused with a message.</param>
+public sealed record TokenPrincipal(long TokenId, long? AccountId, long? ApplicationId, string[] Scopes, bool PendingApproval = false);
 
 /// <summary>Bearer tokens: random, shown once, stored only as a SHA-256 hash.</summary>
 public sealed class TokenService(NpgsqlDataSource db, TimeProvider clock)
 {
     public static byte[] HashToken(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
-    static string NewToken() => Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+    /// <summary>A fresh random secret (256 bits, base64url): tokens, codes, client ids and secrets.</summary>
+    public static string NewToken() => Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 
     static string Base64UrlEncode(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -29,14 +31,17 @@ public sealed class TokenService(NpgsqlDataSource db, TimeProvider clock)
         return token;
     }
 
-    /// <summary>Looks a presented token up; null when unknown, revoked, expired or its member is disabled.</summary>
+    /// <summary>
+    /// Looks a presented token up; null when unknown, revoked, expired or its member is disabled. A member still
+    /// waiting for approval gets a principal marked <see cref="TokenPrincipal.PendingApproval"/>.
+    /// </summary>
     public async Task<TokenPrincipal?> AuthenticateAsync(string token, CancellationToken ct)
     {
         if (token.Length is 0 or > 512) return null;
         await using var conn = await db.OpenConnectionAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<TokenRow>(new CommandDefinition(TokenQueries.FindValid,
             new { hash = HashToken(token), now = clock.GetUtcNow() }, cancellationToken: ct));
-        return row is null ? null : new TokenPrincipal(row.Id, row.AccountId, row.ApplicationId, row.Scopes);
+        return row is null ? null : new TokenPrincipal(row.Id, row.AccountId, row.ApplicationId, row.Scopes, row.PendingApproval);
     }
 
     sealed record TokenRow
@@ -45,6 +50,7 @@ public sealed class TokenService(NpgsqlDataSource db, TimeProvider clock)
         public long? AccountId { get; init; }
         public long? ApplicationId { get; init; }
         public required string[] Scopes { get; init; }
+        public bool PendingApproval { get; init; }
     }
 }
 
@@ -56,13 +62,14 @@ static class TokenQueries
         """;
 
     public const string FindValid = """
-        SELECT t.id, t.account_id AS AccountId, t.application_id AS ApplicationId, t.scopes
+        SELECT t.id, t.account_id AS AccountId, t.application_id AS ApplicationId, t.scopes,
+               (t.account_id IS NOT NULL AND NOT u.approved) AS PendingApproval
         FROM oauth_access_tokens t
         LEFT JOIN users u ON u.account_id = t.account_id
         LEFT JOIN accounts a ON a.id = t.account_id
         WHERE t.token_hash = @hash
           AND t.revoked_at IS NULL
           AND (t.expires_at IS NULL OR t.expires_at > @now)
-          AND (t.account_id IS NULL OR (u.disabled_at IS NULL AND u.approved AND a.suspended_at IS NULL))
+          AND (t.account_id IS NULL OR (u.disabled_at IS NULL AND a.suspended_at IS NULL))
         """;
 }
