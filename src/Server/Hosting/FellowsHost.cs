@@ -13,6 +13,7 @@ using Fellows.Server.Features.Inbox;
 using Fellows.Server.Features.Instance;
 using Fellows.Server.Features.Media;
 using Fellows.Server.Features.OAuth;
+using Fellows.Server.Features.Search;
 using Fellows.Server.Features.Statuses;
 using Fellows.Server.Features.Timelines;
 using Fellows.Server.Jobs;
@@ -138,6 +139,7 @@ public static class FellowsHost
         app.MapStatusEndpoints();
         app.MapMediaEndpoints();
         app.MapTimelineEndpoints();
+        app.MapSearchEndpoints();
         app.MapDeliberationContextEndpoints();
         app.MapOAuth();
     }

@@ -149,7 +149,13 @@ public static class AccountEndpoints
         var excludeReplies = q["exclude_replies"] is { Count: > 0 } er && er[0] is "true" or "1";
         var excludeReblogs = q["exclude_reblogs"] is { Count: > 0 } eb && eb[0] is "true" or "1";
         return await StatusPage.RespondAsync(context, TimelineQueries.Account, user.AccountId(),
-            new { accountId = aid, excludeReplies, excludeReblogs }, db, presenter, urls, ct);
+            new
+            {
+                accountId = aid, excludeReplies, excludeReblogs,
+                onlyMedia = q["only_media"] is { Count: > 0 } om && om[0] is "true" or "1",
+                pinned = q["pinned"] is { Count: > 0 } pn && pn[0] is "true" or "1",
+                tagged = q["tagged"] is { Count: > 0 } tg && tg[0] is { Length: > 0 } tag ? tag.TrimStart('#') : null,
+            }, db, presenter, urls, ct);
     }
 
     public static async Task<IResult> Follow(string id, HttpRequest request, ClaimsPrincipal user, FollowService follows, CancellationToken ct)

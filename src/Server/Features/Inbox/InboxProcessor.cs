@@ -312,6 +312,26 @@ public sealed class InboxProcessor(
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementFavourites, new { id = status.Id }, cancellationToken: ct));
     }
 
+    /// <summary>
+    /// Fetches a public or unlisted note from its own server and stores it (for a boost of something we don't have,
+    /// or a member pasting its URL into search). Anything not public is refused: storing it would widen its audience.
+    /// </summary>
+    public async Task<Status?> FetchPublicNoteAsync(string uri, CancellationToken ct)
+    {
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            var known = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri, new { uri }, cancellationToken: ct));
+            if (known is not null) return known;
+        }
+        if (!Uri.TryCreate(uri, UriKind.Absolute, out var objectUri)) return null;
+        using var fetched = await client.FetchAsync(objectUri, instance.Signer, ct);
+        if (!fetched.IsOk || !RemoteObject.TryRead(fetched.Document!.RootElement, out var note, out _) || note.AttributedTo is null) return null;
+        if (note.Type is not ("Note" or "Article" or "Page" or "Question" or "Video")) return null;
+        var author = await actors.ResolveAsync(note.AttributedTo, forceRefresh: false, ct);
+        if (author is null || author.IsLocal || !RemoteActors.SameOrigin(note.Id, author.Uri) || !note.IsPublic) return null;
+        return await StoreNoteAsync(author, note, wanted: true, ct);
+    }
+
     async Task<string?> AnnounceAsync(Account actor, RemoteActivity activity, CancellationToken ct)
     {
         if (activity.Id is null || activity.ObjectId is null) return null;
@@ -323,13 +343,7 @@ public sealed class InboxProcessor(
         {
             if (!followed) return null;
             // A boost of something we don't have: fetch it from its own server (never trust an embedded copy).
-            if (!Uri.TryCreate(activity.ObjectId, UriKind.Absolute, out var objectUri)) return null;
-            using var fetched = await client.FetchAsync(objectUri, instance.Signer, ct);
-            if (!fetched.IsOk || !RemoteObject.TryRead(fetched.Document!.RootElement, out var note, out _) || note.AttributedTo is null) return null;
-            var author = await actors.ResolveAsync(note.AttributedTo, forceRefresh: false, ct);
-            // Only public and unlisted posts can be boosted; anything else would widen its audience.
-            if (author is null || author.IsLocal || !RemoteActors.SameOrigin(note.Id, author.Uri) || !note.IsPublic) return null;
-            original = await StoreNoteAsync(author, note, wanted: true, ct);
+            original = await FetchPublicNoteAsync(activity.ObjectId, ct);
             if (original is null) return null;
         }
         if (original.DeletedAt is not null || original.VisibilityLevel > Visibility.Unlisted) return null;

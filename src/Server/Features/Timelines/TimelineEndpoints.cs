@@ -14,6 +14,7 @@ public static class TimelineEndpoints
         var group = app.MapGroup("/api/v1/timelines").WithTags("Timelines");
         group.MapGet("/home", Home).RequireScope("read:statuses").WithName("HomeTimeline");
         group.MapGet("/public", Public).WithName("PublicTimeline");
+        group.MapGet("/tag/{hashtag}", Tag).WithName("TagTimeline");
     }
 
     public static Task<IResult> Home(HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, StatusPresenter presenter, InstanceUrls urls, CancellationToken ct) =>
@@ -24,6 +25,22 @@ public static class TimelineEndpoints
         var q = context.Request.Query;
         bool? local = q["local"] is { Count: > 0 } l && l[0] is "true" or "1" ? true
             : q["remote"] is { Count: > 0 } r && r[0] is "true" or "1" ? false : null;
-        return StatusPage.RespondAsync(context, TimelineQueries.Public, user.AccountId(), new { local }, db, presenter, urls, ct);
+        return StatusPage.RespondAsync(context, TimelineQueries.Public, user.AccountId(), new { local, onlyMedia = IsTrue(q["only_media"]) }, db, presenter, urls, ct);
     }
+
+    /// <summary>Public posts with a hashtag, with Mastodon's any[]/all[]/none[], local, remote and only_media.</summary>
+    public static Task<IResult> Tag(string hashtag, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, StatusPresenter presenter, InstanceUrls urls,
+        CancellationToken ct)
+    {
+        var q = context.Request.Query;
+        static string[] Names(IEnumerable<string?> values) =>
+            values.Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => v!.Trim().TrimStart('#').ToLowerInvariant()).Distinct().Take(10).ToArray();
+        var any = Names(q["any[]"].Concat(q["any"]).Prepend(hashtag));
+        bool? local = IsTrue(q["local"]) ? true : IsTrue(q["remote"]) ? false : null;
+        return StatusPage.RespondAsync(context, TimelineQueries.Tag, user.AccountId(),
+            new { any, all = Names(q["all[]"].Concat(q["all"])), none = Names(q["none[]"].Concat(q["none"])), local, onlyMedia = IsTrue(q["only_media"]) },
+            db, presenter, urls, ct);
+    }
+
+    static bool IsTrue(Microsoft.Extensions.Primitives.StringValues value) => value.Count > 0 && value[0] is "true" or "1";
 }

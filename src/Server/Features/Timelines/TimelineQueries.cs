@@ -22,6 +22,26 @@ static class TimelineQueries
         SELECT {StatusQueries.Columns} FROM statuses s
         WHERE s.visibility = 0 AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL
           AND (@local::boolean IS NULL OR s.local = @local)
+          AND (NOT @onlyMedia OR EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = s.id))
+          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = s.account_id AND b.target_account_id = @viewer)
+          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = @viewer AND b.target_account_id = s.account_id)
+          {StatusPage.Conditions}
+        {StatusPage.OrderAndLimit}
+        """;
+
+    /// <summary>
+    /// A hashtag's public posts: any of @any (the tag and any[]), all of @all, none of @none, optionally only local or
+    /// remote ones or only those with media.
+    /// </summary>
+    public const string Tag = $"""
+        SELECT {StatusQueries.Columns} FROM statuses s
+        WHERE s.visibility = 0 AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL
+          AND EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = s.id AND lower(t.name) = ANY(@any))
+          AND (SELECT count(DISTINCT lower(t.name)) FROM status_tags st JOIN tags t ON t.id = st.tag_id
+               WHERE st.status_id = s.id AND lower(t.name) = ANY(@all)) = cardinality(@all)
+          AND NOT EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = s.id AND lower(t.name) = ANY(@none))
+          AND (@local::boolean IS NULL OR s.local = @local)
+          AND (NOT @onlyMedia OR EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = s.id))
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = s.account_id AND b.target_account_id = @viewer)
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = @viewer AND b.target_account_id = s.account_id)
           {StatusPage.Conditions}
@@ -33,6 +53,9 @@ static class TimelineQueries
         WHERE s.account_id = @accountId AND {StatusQueries.VisibleTo}
           AND (NOT @excludeReplies OR s.in_reply_to_id IS NULL)
           AND (NOT @excludeReblogs OR s.reblog_of_id IS NULL)
+          AND (NOT @onlyMedia OR EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = s.id))
+          AND (NOT @pinned OR EXISTS (SELECT 1 FROM status_pins p WHERE p.status_id = s.id AND p.account_id = s.account_id))
+          AND (@tagged::text IS NULL OR EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = s.id AND lower(t.name) = lower(@tagged)))
           {StatusPage.Conditions}
         {StatusPage.OrderAndLimit}
         """;
