@@ -10,6 +10,8 @@ using Fellows.Server.Features.Federation;
 using Fellows.Server.Features.Follows;
 using Fellows.Server.Features.Inbox;
 using Fellows.Server.Features.Instance;
+using Fellows.Server.Features.Mastodon;
+using Fellows.Server.Features.Notifications;
 using Fellows.Server.Features.Statuses;
 using Fellows.Server.Features.Timelines;
 using Fellows.Server.Jobs;
@@ -94,6 +96,8 @@ public static class FellowsHost
         services.AddSingleton<StatusService>();
         services.AddSingleton<StatusPresenter>();
         services.AddSingleton<FollowService>();
+        services.AddSingleton<NotificationPresenter>();
+        services.AddApiConventions(builder.Configuration);
         // Federation first: its signed delivery sender replaces the queue's default seam.
         services.AddFederation();
 
@@ -112,7 +116,10 @@ public static class FellowsHost
 
     static void MapEndpoints(WebApplication app)
     {
+        app.UseApiCors();
+        app.UseApiNotFound();
         app.UseAuthentication();
+        app.UseApiRateLimits();
         app.UseAuthorization();
         app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
         app.MapDiscoveryEndpoints();
@@ -121,5 +128,8 @@ public static class FellowsHost
         app.MapAccountEndpoints();
         app.MapStatusEndpoints();
         app.MapTimelineEndpoints();
+        app.MapInstanceApiEndpoints();
+        app.MapNotificationEndpoints();
+        app.MapApiFallback();
     }
 }
