@@ -4,6 +4,7 @@ using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Federation;
 using Fellows.Server.Features.Mastodon;
+using Fellows.Server.Features.Notifications;
 using Npgsql;
 
 namespace Fellows.Server.Features.Follows;
@@ -39,12 +40,14 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         else if (target.IsLocal && !target.Locked)
         {
             await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertFollow, args, tx, cancellationToken: ct));
+            await conn.NotifyAsync(tx, targetId, accountId, NotificationType.Follow, null, now, ct);
         }
         else
         {
             var pending = await conn.QuerySingleOrDefaultAsync<FollowRow>(new CommandDefinition(FollowQueries.FindRequest, new { accountId, targetId }, tx, cancellationToken: ct));
             var followId = pending?.Uri ?? urls.NewActivity(me.Username, "follows");
             await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertRequest, args with { uri = followId }, tx, cancellationToken: ct));
+            if (target.IsLocal) await conn.NotifyAsync(tx, targetId, accountId, NotificationType.FollowRequest, null, now, ct);
             if (!target.IsLocal && pending is null)
                 await publisher.FollowAsync(conn, tx, me, target, followId, ct);
         }
@@ -62,6 +65,8 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         var uris = (await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteFollow, new { accountId, targetId }, tx, cancellationToken: ct)))
             .Concat(await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteRequest, new { accountId, targetId }, tx, cancellationToken: ct)))
             .ToList();
+        await conn.WithdrawAsync(tx, targetId, accountId, NotificationType.Follow, null, ct);
+        await conn.WithdrawAsync(tx, targetId, accountId, NotificationType.FollowRequest, null, ct);
         if (uris.Count > 0 && !target.IsLocal)
             await publisher.UndoFollowAsync(conn, tx, me, target, uris[0] ?? urls.NewActivity(me.Username, "follows"), ct);
         await tx.CommitAsync(ct);
@@ -115,6 +120,8 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         if (request is null) return Error.NotFound();
         await conn.ExecuteAsync(new CommandDefinition(FollowQueries.PromoteRequest,
             new { accountId = requesterId, targetId = accountId, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
+        // The request has been dealt with; it is no longer something to act on.
+        await conn.WithdrawAsync(tx, accountId, requesterId, NotificationType.FollowRequest, null, ct);
         var requester = await conn.AccountByIdAsync(requesterId, tx, ct);
         if (!requester.IsLocal)
         {
@@ -133,6 +140,7 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
             new { accountId = requesterId, targetId = accountId }, tx, cancellationToken: ct));
         if (request is null) return Error.NotFound();
         await conn.ExecuteAsync(new CommandDefinition(FollowQueries.DeleteRequest, new { accountId = requesterId, targetId = accountId }, tx, cancellationToken: ct));
+        await conn.WithdrawAsync(tx, accountId, requesterId, NotificationType.FollowRequest, null, ct);
         var requester = await conn.AccountByIdAsync(requesterId, tx, ct);
         if (!requester.IsLocal)
         {
