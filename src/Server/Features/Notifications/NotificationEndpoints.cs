@@ -46,7 +46,7 @@ public static class NotificationEndpoints
                 me, types, excludeTypes, fromAccount, id = (long?)null, page.MaxId, page.SinceId, page.MinId, page.Limit,
             }, cancellationToken: ct))).ToList();
         if (page.MinId is not null) rows.Reverse();
-        if (rows.Count > 0) PageRequest.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id);
+        if (rows.Count > 0) page.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id, rows.Count);
         return Results.Json(await presenter.PresentManyAsync(rows, me, ct));
     }
 

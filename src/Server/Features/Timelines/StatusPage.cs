@@ -36,7 +36,7 @@ public static class StatusPage
         await using (var conn = await db.OpenConnectionAsync(ct))
             rows = (await conn.QueryAsync<Status>(new CommandDefinition(sql, parameters, cancellationToken: ct))).ToList();
         if (page.MinId is not null) rows.Reverse();
-        if (rows.Count > 0) PageRequest.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id);
+        if (rows.Count > 0) page.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id, rows.Count);
         return Results.Json(await presenter.PresentManyAsync(rows, viewer, ct));
     }
 }
