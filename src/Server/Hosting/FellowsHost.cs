@@ -3,6 +3,7 @@ using Fellows.Server.Configuration;
 using Fellows.Server.Database;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Auth;
+using Fellows.Server.Features.Bookmarks;
 using Fellows.Server.Features.ActivityPub;
 using Fellows.Server.Features.Delivery;
 using Fellows.Server.Features.Discovery;
@@ -130,6 +131,8 @@ public static class FellowsHost
         app.MapTimelineEndpoints();
         app.MapInstanceApiEndpoints();
         app.MapNotificationEndpoints();
+        app.MapBookmarkEndpoints();
+        app.MapAccountListEndpoints();
         app.MapApiFallback();
     }
 }

@@ -110,6 +110,39 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         return await RelationshipAsync(accountId, targetId, ct);
     }
 
+    /// <summary>
+    /// Mutes an account: its posts leave the member's timelines and, with <paramref name="notifications"/>, its
+    /// notifications too. Nothing federates; the muted account is not told. A positive <paramref name="duration"/>
+    /// (seconds) ends the mute by itself.
+    /// </summary>
+    public async Task<Result<ApiRelationship>> MuteAsync(long accountId, long targetId, bool notifications, long duration, CancellationToken ct)
+    {
+        if (accountId == targetId) return Error.Forbidden("You cannot mute yourself");
+        if (duration < 0) return Error.Validation("Validation failed: Duration must be positive");
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            var target = await conn.FindAccountByIdAsync(targetId, null, ct);
+            if (target is null) return Error.NotFound();
+            var now = clock.GetUtcNow();
+            await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertMute, new
+            {
+                accountId, targetId, notifications, now,
+                expiresAt = duration > 0 ? now.AddSeconds(Math.Min(duration, TimeSpan.FromDays(3650).TotalSeconds)) : (DateTimeOffset?)null,
+            }, cancellationToken: ct));
+        }
+        return await RelationshipAsync(accountId, targetId, ct);
+    }
+
+    public async Task<Result<ApiRelationship>> UnmuteAsync(long accountId, long targetId, CancellationToken ct)
+    {
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            if (await conn.FindAccountByIdAsync(targetId, null, ct) is null) return Error.NotFound();
+            await conn.ExecuteAsync(new CommandDefinition(FollowQueries.DeleteMute, new { accountId, targetId }, cancellationToken: ct));
+        }
+        return await RelationshipAsync(accountId, targetId, ct);
+    }
+
     /// <summary>A locked member accepts a pending follow request (local or remote).</summary>
     public async Task<Result<ApiRelationship>> AuthorizeAsync(long accountId, long requesterId, CancellationToken ct)
     {
@@ -169,8 +202,8 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
             FollowedBy = r.FollowedBy,
             Blocking = r.Blocking,
             BlockedBy = r.BlockedBy,
-            Muting = false,
-            MutingNotifications = false,
+            Muting = r.Muting,
+            MutingNotifications = r.MutingNotifications,
             Requested = r.Requested,
             RequestedBy = r.RequestedBy,
             DomainBlocking = r.DomainBlocking,
@@ -191,5 +224,7 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         public required bool Requested { get; init; }
         public required bool RequestedBy { get; init; }
         public required bool DomainBlocking { get; init; }
+        public required bool Muting { get; init; }
+        public required bool MutingNotifications { get; init; }
     }
 }

@@ -29,11 +29,17 @@ static class NotificationQueries
           AND status_id IS NOT DISTINCT FROM @statusId
         """;
 
+    /// <summary>Accounts the member muted with their notifications.</summary>
+    const string NotMuted = $"""
+        NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = @me AND mu.target_account_id = n.from_account_id
+                    AND mu.notifications AND {Follows.FollowQueries.ActiveMute})
+        """;
+
     /// <summary>
     /// A member's notifications, newest first, paged by id. Hidden: those from accounts either side now blocks and
     /// those whose status is gone or no longer visible to the member.
     /// </summary>
-    public const string Page = """
+    public const string Page = $"""
         SELECT n.id, n.type, n.from_account_id, n.status_id, n.created_at
         FROM notifications n
         LEFT JOIN statuses s ON s.id = n.status_id
@@ -50,6 +56,7 @@ static class NotificationQueries
                OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = s.id AND m.account_id = @me))))
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = @me AND b.target_account_id = n.from_account_id)
                                                  OR (b.account_id = n.from_account_id AND b.target_account_id = @me))
+          AND {NotMuted}
         ORDER BY CASE WHEN @minId::bigint IS NULL THEN -n.id ELSE n.id END
         LIMIT @limit
         """;
@@ -58,12 +65,13 @@ static class NotificationQueries
 
     public const string Clear = "DELETE FROM notifications WHERE account_id = @me";
 
-    public const string UnreadCount = """
+    public const string UnreadCount = $"""
         SELECT count(*) FROM (
             SELECT 1 FROM notifications n
             WHERE n.account_id = @me AND n.id > coalesce(@lastReadId, 0)
               AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = @me AND b.target_account_id = n.from_account_id)
                                                      OR (b.account_id = n.from_account_id AND b.target_account_id = @me))
+              AND {NotMuted}
             LIMIT @limit) x
         """;
 }

@@ -1,4 +1,5 @@
--- Fellows schema, part 6: notifications for members (Mastodon client API, v1).
+-- Fellows schema, part 6: what the Mastodon client API keeps per member: notifications (v1), read markers,
+-- bookmarks and mutes.
 
 -- One row per thing a member is told about. Rows are made in the same transaction as what caused them (a local
 -- action or an applied inbox activity) and go when it is taken back (unfavourite, unboost, unfollow) or dismissed.
@@ -24,3 +25,30 @@ CREATE TABLE markers (
     updated_at timestamptz NOT NULL,
     PRIMARY KEY (account_id, timeline)
 );
+
+-- Posts a member saved for later; private to them. Ids page the bookmarks list in the order they were made.
+CREATE TABLE bookmarks (
+    id bigint PRIMARY KEY,
+    account_id bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    status_id bigint NOT NULL REFERENCES statuses (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL,
+    UNIQUE (account_id, status_id)
+);
+CREATE INDEX bookmarks_status ON bookmarks (status_id);
+
+-- Accounts a member does not want to hear from, without telling them (unlike a block, nothing federates).
+CREATE TABLE mutes (
+    id bigint PRIMARY KEY,
+    account_id bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    target_account_id bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    notifications boolean NOT NULL DEFAULT true,   -- hide their notifications too
+    expires_at timestamptz NULL,                   -- NULL: until unmuted
+    created_at timestamptz NOT NULL,
+    UNIQUE (account_id, target_account_id)
+);
+CREATE INDEX mutes_target ON mutes (target_account_id);
+
+-- Follower and following lists page by follow id.
+CREATE INDEX follows_account ON follows (account_id, id DESC);
+CREATE INDEX follows_target_id ON follows (target_account_id, id DESC);
+CREATE INDEX favourites_account ON favourites (account_id, id DESC);
