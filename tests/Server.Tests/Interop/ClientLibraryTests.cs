@@ -237,4 +237,48 @@ public class ClientLibraryTests
         Assert.That(r.GetProperty("marker").GetString(), Is.EqualTo(newest));
         Assert.That(r.GetProperty("unread").GetInt32(), Is.Zero);
     }
+
+    [Test]
+    public async Task Masto_lists_bookmarks_favourites_mutes_blocks_and_followers()
+    {
+        var members = await PairAsync();
+        var carol = await _instance.CreateMemberAsync($"carol{_next}");
+        await carol.PostJsonAsync($"/api/v1/accounts/{members["alice"].AccountId}/follow");
+        string alice = members["alice"].AccountId.ToString(), bob = members["bob"].AccountId.ToString();
+        var r = await ClientLibraries.RunAsync("masto", "collections", _instance, members);
+
+        var posts = Strings(r.GetProperty("posts"));
+        Assert.That(Strings(r.GetProperty("bookmarks")), Is.EqualTo(posts.Reverse()), "newest saved first, across pages of two");
+        Assert.That(Strings(r.GetProperty("favourites")), Is.EqualTo(posts.Reverse()));
+        Assert.That(r.GetProperty("unbookmarked").GetBoolean(), Is.False);
+        Assert.That(Strings(r.GetProperty("followers")), Is.EqualTo(new[] { bob, carol.AccountId.ToString() }), "pages of one, followed by masto");
+        Assert.That(Strings(r.GetProperty("following")), Is.EqualTo(new[] { alice }));
+        Assert.That(r.GetProperty("muted").GetProperty("muting").GetBoolean(), Is.True);
+        Assert.That(r.GetProperty("muted").GetProperty("mutingNotifications").GetBoolean(), Is.False);
+        Assert.That(Strings(r.GetProperty("mutes")), Is.EqualTo(new[] { alice }));
+        Assert.That(Strings(r.GetProperty("homeWhileMuted")), Does.Not.Contain(alice));
+        Assert.That(r.GetProperty("blocked").GetBoolean(), Is.True);
+        Assert.That(Strings(r.GetProperty("blocks")), Is.EqualTo(new[] { bob }));
+    }
+
+    [Test]
+    public async Task Megalodon_lists_and_markers()
+    {
+        var members = await PairAsync();
+        var carol = await _instance.CreateMemberAsync($"carol{_next}");
+        await carol.PostJsonAsync($"/api/v1/accounts/{members["alice"].AccountId}/follow");
+        string alice = members["alice"].AccountId.ToString(), bob = members["bob"].AccountId.ToString();
+        var r = await ClientLibraries.RunAsync("megalodon", "collections", _instance, members);
+
+        var post = r.GetProperty("post").GetString();
+        Assert.That(r.GetProperty("bookmarked").GetBoolean(), Is.True);
+        Assert.That(Strings(r.GetProperty("bookmarks")), Is.EqualTo(new[] { post }));
+        Assert.That(Strings(r.GetProperty("favourites")), Is.EqualTo(new[] { post }));
+        Assert.That(Strings(r.GetProperty("followers")), Is.EqualTo(new[] { bob, carol.AccountId.ToString() }), "megalodon's get_all follows rel=next");
+        Assert.That(Strings(r.GetProperty("following")), Is.EqualTo(new[] { alice }));
+        Assert.That(r.GetProperty("muting").GetBoolean(), Is.True);
+        Assert.That(Strings(r.GetProperty("mutes")), Is.EqualTo(new[] { alice }));
+        Assert.That(r.GetProperty("savedHome").GetString(), Is.EqualTo(post));
+        Assert.That(r.GetProperty("markerHome").GetString(), Is.EqualTo(post));
+    }
 }

@@ -173,3 +173,52 @@ export async function notificationPaging(request) {
   const unread = await alice.v1.notifications.unreadCount.fetch();
   return { pages, saved: saved.notifications.lastReadId, marker: markers.notifications?.lastReadId ?? null, unread: unread.count };
 }
+
+/** Bookmarks, favourites, mutes, blocks and follower lists through masto's paginators. */
+export async function collections(request) {
+  const alice = client(request, "alice");
+  const bob = client(request, "bob");
+  const aliceId = request.members.alice.id;
+  const all = async (paginator) => {
+    const items = [];
+    for await (const page of paginator) {
+      if (page.length === 0) break;
+      items.push(...page);
+      if (items.length > 500) throw new Error("paging did not end");
+    }
+    return items;
+  };
+
+  await bob.v1.accounts.$select(aliceId).follow();
+  const posts = [];
+  for (const text of ["one", "two", "three"]) posts.push((await alice.v1.statuses.create({ status: text })).id);
+  for (const id of posts) {
+    const saved = shape.status(await bob.v1.statuses.$select(id).bookmark());
+    assert.equal(saved.bookmarked, true);
+    await bob.v1.statuses.$select(id).favourite();
+  }
+  const bookmarks = await all(bob.v1.bookmarks.list({ limit: 2 }));
+  bookmarks.forEach((s, i) => shape.status(s, `bookmarks[${i}]`));
+  const favourites = await all(bob.v1.favourites.list({ limit: 2 }));
+  const unbookmarked = await bob.v1.statuses.$select(posts[0]).unbookmark();
+
+  const followers = await all(alice.v1.accounts.$select(aliceId).followers.list({ limit: 1 }));
+  followers.forEach((a, i) => shape.account(a, `followers[${i}]`));
+  const following = await all(bob.v1.accounts.$select(request.members.bob.id).following.list());
+
+  const muted = shape.relationship(await bob.v1.accounts.$select(aliceId).mute({ notifications: false, duration: 3600 }));
+  const mutes = await all(bob.v1.mutes.list());
+  const homeWhileMuted = await bob.v1.timelines.home.list();
+  await bob.v1.accounts.$select(aliceId).unmute();
+  const blocked = shape.relationship(await alice.v1.accounts.$select(request.members.bob.id).block());
+  const blocks = await all(alice.v1.blocks.list());
+  await alice.v1.accounts.$select(request.members.bob.id).unblock();
+
+  return {
+    posts, bookmarks: bookmarks.map((s) => s.id), favourites: favourites.map((s) => s.id), unbookmarked: unbookmarked.bookmarked,
+    followers: followers.map((a) => a.id), following: following.map((a) => a.id),
+    muted: { muting: muted.muting, mutingNotifications: muted.mutingNotifications }, mutes: mutes.map((a) => a.id),
+    homeWhileMuted: homeWhileMuted.map((s) => s.account.id),
+    blocked: blocked.blocking, blocks: blocks.map((a) => a.id),
+  };
+}

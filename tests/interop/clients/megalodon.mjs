@@ -110,3 +110,30 @@ export async function paging(request) {
   const account = await walk((max_id) => bob.getAccountStatuses(request.members.alice.id, { limit: pageSize, max_id }));
   return { home, local, account };
 }
+
+/** Lists through megalodon, which follows rel="next" itself for follower lists (get_all). */
+export async function collections(request) {
+  const alice = client(request, "alice");
+  const bob = client(request, "bob");
+  const aliceId = request.members.alice.id;
+  await bob.followAccount(aliceId);
+  const post = shape.status((await alice.postStatus("for the record")).data);
+  const bookmarked = shape.status((await bob.bookmarkStatus(post.id)).data);
+  await bob.favouriteStatus(post.id);
+  const bookmarks = (await bob.getBookmarks({ limit: 10 })).data;
+  const favourites = (await bob.getFavourites({ limit: 10 })).data;
+  const followers = (await alice.getAccountFollowers(aliceId, { limit: 1, get_all: true })).data;
+  followers.forEach((a, i) => shape.account(a, `followers[${i}]`));
+  const following = (await bob.getAccountFollowing(request.members.bob.id, { limit: 1, get_all: true })).data;
+  const muted = shape.relationship((await bob.muteAccount(aliceId, true)).data);
+  const mutes = (await bob.getMutes({ limit: 10 })).data;
+  await bob.unmuteAccount(aliceId);
+  const saved = (await bob.saveMarkers({ home: { last_read_id: post.id } })).data;
+  const markers = (await bob.getMarkers(["home", "notifications"])).data;
+  return {
+    post: post.id, bookmarked: bookmarked.bookmarked, bookmarks: bookmarks.map((s) => s.id), favourites: favourites.map((s) => s.id),
+    followers: followers.map((a) => a.id), following: following.map((a) => a.id),
+    muting: muted.muting, mutes: mutes.map((a) => a.id),
+    savedHome: saved.home?.last_read_id ?? null, markerHome: markers.home?.last_read_id ?? null,
+  };
+}
