@@ -128,6 +128,7 @@ public class SavedAndMutedTests
         var next = first.Headers.GetValues("Link").Single().Split('>')[0].TrimStart('<');
         Assert.That(Ids(await Api.JsonAsync(await fay.Api.GetAsync(new Uri(next)))), Is.EqualTo(expected.Skip(2)));
         Assert.That((await _instance.Client.GetAsync(new Uri("/api/v1/accounts/0/followers", UriKind.Relative))).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That((await _instance.Client.GetAsync(new Uri("/api/v1/accounts/123456/following", UriKind.Relative))).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
 
         await fay.PostJsonAsync($"/api/v1/accounts/{fans[2].AccountId}/block");
         Assert.That(Ids(await fay.GetJsonAsync("/api/v1/blocks")), Is.EqualTo(new[] { fans[2].AccountId.ToString() }));

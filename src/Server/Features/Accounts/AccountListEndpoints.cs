@@ -27,15 +27,22 @@ public static class AccountListEndpoints
 
     public static Task<IResult> Followers(string id, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, AccountPresenter presenter,
         InstanceUrls urls, CancellationToken ct) =>
-        ApiResults.ParseId(id) is { } aid
-            ? RespondAsync(context, AccountListQueries.Followers, new { accountId = aid }, user.AccountId(), db, presenter, urls, ct)
-            : Task.FromResult(ApiResults.NotFound());
+        OfAccountAsync(id, AccountListQueries.Followers, context, user, db, presenter, urls, ct);
 
     public static Task<IResult> Following(string id, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, AccountPresenter presenter,
         InstanceUrls urls, CancellationToken ct) =>
-        ApiResults.ParseId(id) is { } aid
-            ? RespondAsync(context, AccountListQueries.Following, new { accountId = aid }, user.AccountId(), db, presenter, urls, ct)
-            : Task.FromResult(ApiResults.NotFound());
+        OfAccountAsync(id, AccountListQueries.Following, context, user, db, presenter, urls, ct);
+
+    static async Task<IResult> OfAccountAsync(string id, string sql, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db,
+        AccountPresenter presenter, InstanceUrls urls, CancellationToken ct)
+    {
+        if (ApiResults.ParseId(id) is not { } accountId) return ApiResults.NotFound();
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            if (await conn.FindAccountByIdAsync(accountId, null, ct) is not { DeletedAt: null, SuspendedAt: null }) return ApiResults.NotFound();
+        }
+        return await RespondAsync(context, sql, new { accountId }, user.AccountId(), db, presenter, urls, ct);
+    }
 
     public static Task<IResult> Mutes(HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, AccountPresenter presenter, InstanceUrls urls,
         CancellationToken ct) =>
