@@ -108,6 +108,7 @@ public class InstanceApiTests
         Assert.That(preferences.GetProperty("posting:default:sensitive").GetBoolean(), Is.False);
         Assert.That(preferences.GetProperty("reading:expand:media").GetString(), Is.EqualTo("default"));
 
+        Assert.That((await member.GetJsonAsync("/api/v1/announcements")).GetArrayLength(), Is.Zero);
         foreach (var path in new[] { "/api/v1/custom_emojis", "/api/v1/trends", "/api/v1/trends/tags", "/api/v1/trends/statuses", "/api/v1/trends/links", "/api/v1/instance/domain_blocks" })
             Assert.That((await GetAsync(path)).GetArrayLength(), Is.Zero, path);
         Assert.That((await GetAsync("/api/v1/instance/extended_description")).GetProperty("updated_at").GetString(), Does.Match(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"));

@@ -42,6 +42,8 @@ public static class InstanceApiEndpoints
         v1.MapGet("/instance/languages", () => Results.Json(new[] { new { code = "en", name = "English" } })).WithName("InstanceLanguages");
         v1.MapGet("/preferences", Preferences).RequireScope("read:accounts").WithName("Preferences");
         v1.MapGet("/custom_emojis", () => Results.Json(Array.Empty<object>())).WithName("CustomEmojis");
+        // Clients ask for server announcements at start; Fellows has none (co-ops decide in proposals instead).
+        v1.MapGet("/announcements", () => Results.Json(Array.Empty<object>())).RequireScope("read").WithName("Announcements");
         // Trends exist so clients find them, but Fellows ranks nothing: participation, not performance.
         v1.MapGet("/trends", () => Results.Json(Array.Empty<object>())).WithName("Trends");
         v1.MapGet("/trends/tags", () => Results.Json(Array.Empty<object>())).WithName("TrendingTags");
@@ -200,8 +202,9 @@ public static class InstanceApiEndpoints
 
     static string Thumbnail(InstanceUrls urls) => $"{urls.Base}/instance/thumbnail.png";
 
+    /// <summary>The base URL with ws(s) for http(s): where clients open the streaming API.</summary>
     static string Streaming(InstanceUrls urls) =>
-        (urls.Base.StartsWith("https:", StringComparison.Ordinal) ? "wss:" : "ws:") + urls.Base[(urls.Base.IndexOf(':', StringComparison.Ordinal) + 1)..];
+        urls.Base.StartsWith("https://", StringComparison.Ordinal) ? "wss://" + urls.Base["https://".Length..] : "ws://" + urls.Base["http://".Length..];
 
     static object StatusLimits() => new
     {
