@@ -47,6 +47,9 @@ public sealed class InstanceOptions
 
     public string ContactEmail { get; set; } = "";
 
+    /// <summary>The co-op's rules, shown to clients in order (<c>Instance:Rules:0</c>, <c>Instance:Rules:1</c>, …).</summary>
+    public List<string> Rules { get; set; } = [];
+
     /// <summary>The base URL, e.g. <c>https://coop.example</c>, with no trailing slash.</summary>
     public string BaseUrl => $"{Scheme}://{Domain}";
 

@@ -3,6 +3,7 @@ using Fellows.Server.Configuration;
 using Fellows.Server.Database;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Auth;
+using Fellows.Server.Features.Bookmarks;
 using Fellows.Server.Features.ActivityPub;
 using Fellows.Server.Features.Deliberation;
 using Fellows.Server.Features.Delivery;
@@ -14,6 +15,8 @@ using Fellows.Server.Features.Instance;
 using Fellows.Server.Features.Media;
 using Fellows.Server.Features.OAuth;
 using Fellows.Server.Features.Search;
+using Fellows.Server.Features.Mastodon;
+using Fellows.Server.Features.Notifications;
 using Fellows.Server.Features.Statuses;
 using Fellows.Server.Features.Timelines;
 using Fellows.Server.Jobs;
@@ -110,6 +113,8 @@ public static class FellowsHost
         services.AddHostedService<MediaWorker>();
         services.AddSingleton<ProfileService>();
         services.AddSingleton<AccountMoves>();
+        services.AddSingleton<NotificationPresenter>();
+        services.AddApiConventions(builder.Configuration);
         // Federation first: its signed delivery sender replaces the queue's default seam.
         services.AddFederation();
 
@@ -128,7 +133,10 @@ public static class FellowsHost
 
     static void MapEndpoints(WebApplication app)
     {
+        app.UseApiCors();
+        app.UseApiNotFound();
         app.UseAuthentication();
+        app.UseApiRateLimits();
         app.UseAuthorization();
         app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
         app.MapDiscoveryEndpoints();
@@ -142,5 +150,10 @@ public static class FellowsHost
         app.MapSearchEndpoints();
         app.MapDeliberationContextEndpoints();
         app.MapOAuth();
+        app.MapInstanceApiEndpoints();
+        app.MapNotificationEndpoints();
+        app.MapBookmarkEndpoints();
+        app.MapAccountListEndpoints();
+        app.MapApiFallback();
     }
 }

@@ -37,6 +37,8 @@ public sealed class FellowsInstance : IAsyncDisposable
             ["Instance:Name"] = name,
             ["ConnectionStrings:Main"] = connectionString,
             ["Logging:LogLevel:Default"] = "Warning",
+            // Tests poll the API far faster than people do; the limiter itself is tested with a low limit.
+            ["RateLimits:PermitLimit"] = "100000",
         };
         if (extra is not null)
             foreach (var (k, v) in extra) _settings[k] = v;

@@ -112,7 +112,14 @@ public static class DiscoveryEndpoints
             ActiveHalfyear = usage.Halfyear,
             LocalPosts = usage.Posts,
             OpenRegistrations = o.OpenRegistrations,
-            Metadata = new JsonObject { ["nodeName"] = o.Name, ["nodeDescription"] = o.Description },
+            Metadata = new JsonObject
+            {
+                ["nodeName"] = o.Name,
+                ["nodeDescription"] = o.Description,
+                // Clients that pick an API by software name (megalodon's detector among them) treat a server whose
+                // upstream is "mastodon" as speaking Mastodon's client API.
+                ["upstream"] = new JsonObject { ["name"] = "mastodon", ["version"] = Instance.InstanceApiEndpoints.MastodonVersion },
+            },
         }, v.Value);
         return Results.Text(doc.ToJsonString(), $"{NodeInfo.MediaType(v.Value)}");
     }

@@ -37,10 +37,24 @@ static class FollowQueries
         DELETE FROM follow_requests WHERE (account_id = @accountId AND target_account_id = @targetId) OR (account_id = @targetId AND target_account_id = @accountId);
         """;
 
+    /// <summary>
+    /// A mute still in force. Expiry is compared with the database's clock: it only ever hides posts, so it needs no
+    /// business time.
+    /// </summary>
+    public const string ActiveMute = "(mu.expires_at IS NULL OR mu.expires_at > statement_timestamp())";
+
+    public const string InsertMute = """
+        INSERT INTO mutes (id, account_id, target_account_id, notifications, expires_at, created_at)
+        VALUES (fellows_id(@now), @accountId, @targetId, @notifications, @expiresAt, @now)
+        ON CONFLICT (account_id, target_account_id) DO UPDATE SET notifications = excluded.notifications, expires_at = excluded.expires_at
+        """;
+
+    public const string DeleteMute = "DELETE FROM mutes WHERE account_id = @accountId AND target_account_id = @targetId";
+
     public const string FindBlock = "SELECT uri FROM blocks WHERE account_id = @accountId AND target_account_id = @targetId";
     public const string DeleteBlock = "DELETE FROM blocks WHERE account_id = @accountId AND target_account_id = @targetId RETURNING uri";
 
-    public const string Relationships = """
+    public const string Relationships = $"""
         SELECT t.id,
                f.id IS NOT NULL AS following, coalesce(f.show_reblogs, fr.show_reblogs, true) AS showing_reblogs,
                coalesce(f.notify, fr.notify, false) AS notifying,
@@ -49,10 +63,12 @@ static class FollowQueries
                EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = t.id AND b.target_account_id = @me) AS blocked_by,
                fr.id IS NOT NULL AS requested,
                EXISTS (SELECT 1 FROM follow_requests y WHERE y.account_id = t.id AND y.target_account_id = @me) AS requested_by,
-               EXISTS (SELECT 1 FROM domain_blocks d WHERE d.domain = t.domain) AS domain_blocking
+               EXISTS (SELECT 1 FROM domain_blocks d WHERE d.domain = t.domain) AS domain_blocking,
+               mu.id IS NOT NULL AS muting, coalesce(mu.notifications, false) AS muting_notifications
         FROM accounts t
         LEFT JOIN follows f ON f.account_id = @me AND f.target_account_id = t.id
         LEFT JOIN follow_requests fr ON fr.account_id = @me AND fr.target_account_id = t.id
+        LEFT JOIN mutes mu ON mu.account_id = @me AND mu.target_account_id = t.id AND {ActiveMute}
         WHERE t.id = ANY(@ids)
         """;
 }

@@ -4,6 +4,7 @@ using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Federation;
 using Fellows.Server.Features.Mastodon;
+using Fellows.Server.Features.Notifications;
 using Npgsql;
 
 namespace Fellows.Server.Features.Follows;
@@ -39,12 +40,14 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         else if (target.IsLocal && !target.Locked)
         {
             await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertFollow, args, tx, cancellationToken: ct));
+            await conn.NotifyAsync(tx, targetId, accountId, NotificationType.Follow, null, now, ct);
         }
         else
         {
             var pending = await conn.QuerySingleOrDefaultAsync<FollowRow>(new CommandDefinition(FollowQueries.FindRequest, new { accountId, targetId }, tx, cancellationToken: ct));
             var followId = pending?.Uri ?? urls.NewActivity(me.Username, "follows");
             await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertRequest, args with { uri = followId }, tx, cancellationToken: ct));
+            if (target.IsLocal) await conn.NotifyAsync(tx, targetId, accountId, NotificationType.FollowRequest, null, now, ct);
             if (!target.IsLocal && pending is null)
                 await publisher.FollowAsync(conn, tx, me, target, followId, ct);
         }
@@ -62,6 +65,8 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         var uris = (await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteFollow, new { accountId, targetId }, tx, cancellationToken: ct)))
             .Concat(await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteRequest, new { accountId, targetId }, tx, cancellationToken: ct)))
             .ToList();
+        await conn.WithdrawAsync(tx, targetId, accountId, NotificationType.Follow, null, ct);
+        await conn.WithdrawAsync(tx, targetId, accountId, NotificationType.FollowRequest, null, ct);
         if (uris.Count > 0 && !target.IsLocal)
             await publisher.UndoFollowAsync(conn, tx, me, target, uris[0] ?? urls.NewActivity(me.Username, "follows"), ct);
         await tx.CommitAsync(ct);
@@ -105,6 +110,39 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         return await RelationshipAsync(accountId, targetId, ct);
     }
 
+    /// <summary>
+    /// Mutes an account: its posts leave the member's timelines and, with <paramref name="notifications"/>, its
+    /// notifications too. Nothing federates; the muted account is not told. A positive <paramref name="duration"/>
+    /// (seconds) ends the mute by itself.
+    /// </summary>
+    public async Task<Result<ApiRelationship>> MuteAsync(long accountId, long targetId, bool notifications, long duration, CancellationToken ct)
+    {
+        if (accountId == targetId) return Error.Forbidden("You cannot mute yourself");
+        if (duration < 0) return Error.Validation("Validation failed: Duration must be positive");
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            var target = await conn.FindAccountByIdAsync(targetId, null, ct);
+            if (target is null) return Error.NotFound();
+            var now = clock.GetUtcNow();
+            await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertMute, new
+            {
+                accountId, targetId, notifications, now,
+                expiresAt = duration > 0 ? now.AddSeconds(Math.Min(duration, TimeSpan.FromDays(3650).TotalSeconds)) : (DateTimeOffset?)null,
+            }, cancellationToken: ct));
+        }
+        return await RelationshipAsync(accountId, targetId, ct);
+    }
+
+    public async Task<Result<ApiRelationship>> UnmuteAsync(long accountId, long targetId, CancellationToken ct)
+    {
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            if (await conn.FindAccountByIdAsync(targetId, null, ct) is null) return Error.NotFound();
+            await conn.ExecuteAsync(new CommandDefinition(FollowQueries.DeleteMute, new { accountId, targetId }, cancellationToken: ct));
+        }
+        return await RelationshipAsync(accountId, targetId, ct);
+    }
+
     /// <summary>A locked member accepts a pending follow request (local or remote).</summary>
     public async Task<Result<ApiRelationship>> AuthorizeAsync(long accountId, long requesterId, CancellationToken ct)
     {
@@ -115,6 +153,8 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         if (request is null) return Error.NotFound();
         await conn.ExecuteAsync(new CommandDefinition(FollowQueries.PromoteRequest,
             new { accountId = requesterId, targetId = accountId, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
+        // The request has been dealt with; it is no longer something to act on.
+        await conn.WithdrawAsync(tx, accountId, requesterId, NotificationType.FollowRequest, null, ct);
         var requester = await conn.AccountByIdAsync(requesterId, tx, ct);
         if (!requester.IsLocal)
         {
@@ -133,6 +173,7 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
             new { accountId = requesterId, targetId = accountId }, tx, cancellationToken: ct));
         if (request is null) return Error.NotFound();
         await conn.ExecuteAsync(new CommandDefinition(FollowQueries.DeleteRequest, new { accountId = requesterId, targetId = accountId }, tx, cancellationToken: ct));
+        await conn.WithdrawAsync(tx, accountId, requesterId, NotificationType.FollowRequest, null, ct);
         var requester = await conn.AccountByIdAsync(requesterId, tx, ct);
         if (!requester.IsLocal)
         {
@@ -161,8 +202,8 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
             FollowedBy = r.FollowedBy,
             Blocking = r.Blocking,
             BlockedBy = r.BlockedBy,
-            Muting = false,
-            MutingNotifications = false,
+            Muting = r.Muting,
+            MutingNotifications = r.MutingNotifications,
             Requested = r.Requested,
             RequestedBy = r.RequestedBy,
             DomainBlocking = r.DomainBlocking,
@@ -183,5 +224,7 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         public required bool Requested { get; init; }
         public required bool RequestedBy { get; init; }
         public required bool DomainBlocking { get; init; }
+        public required bool Muting { get; init; }
+        public required bool MutingNotifications { get; init; }
     }
 }

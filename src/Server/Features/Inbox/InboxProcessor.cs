@@ -8,6 +8,7 @@ using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Federation;
 using Fellows.Server.Features.Follows;
 using Fellows.Server.Features.Instance;
+using Fellows.Server.Features.Notifications;
 using Fellows.Server.Features.Statuses;
 using Npgsql;
 
@@ -71,11 +72,13 @@ public sealed class InboxProcessor(
         {
             await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertRequest,
                 new { accountId = actor.Id, targetId = target.Id, uri = activity.Id, showReblogs = true, notify = false, now }, tx, cancellationToken: ct));
+            await conn.NotifyAsync(tx, target.Id, actor.Id, NotificationType.FollowRequest, null, now, ct);
         }
         else
         {
             await conn.ExecuteAsync(new CommandDefinition(FollowQueries.InsertFollow,
                 new { accountId = actor.Id, targetId = target.Id, uri = activity.Id, showReblogs = true, notify = false, now }, tx, cancellationToken: ct));
+            await conn.NotifyAsync(tx, target.Id, actor.Id, NotificationType.Follow, null, now, ct);
             await publisher.AcceptFollowAsync(conn, tx, target, actor, activity.Id, ct);
         }
         await tx.CommitAsync(ct);
@@ -124,24 +127,34 @@ public sealed class InboxProcessor(
             case "Follow":
                 var target = await LocalAsync(conn, tx, inner.ObjectId, ct);
                 if (target is not null)
+                {
                     await conn.ExecuteAsync(new CommandDefinition("""
                         DELETE FROM follows WHERE account_id = @a AND target_account_id = @t;
                         DELETE FROM follow_requests WHERE account_id = @a AND target_account_id = @t;
                         """, new { a = actor.Id, t = target.Id }, tx, cancellationToken: ct));
+                    await conn.WithdrawAsync(tx, target.Id, actor.Id, NotificationType.Follow, null, ct);
+                    await conn.WithdrawAsync(tx, target.Id, actor.Id, NotificationType.FollowRequest, null, ct);
+                }
                 break;
             case "Like":
                 var statusId = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
                     "DELETE FROM favourites f WHERE f.account_id = @a AND (f.uri = @innerId OR f.status_id = (SELECT id FROM statuses WHERE uri = @objectId)) RETURNING f.status_id",
                     new { a = actor.Id, innerId, objectId = inner.ObjectId }, tx, cancellationToken: ct));
                 if (statusId is not null)
+                {
                     await conn.ExecuteAsync(new CommandDefinition("UPDATE statuses SET favourites_count = greatest(favourites_count - 1, 0) WHERE id = @statusId", new { statusId }, tx, cancellationToken: ct));
+                    await WithdrawFromAuthorAsync(conn, tx, statusId.Value, actor.Id, NotificationType.Favourite, ct);
+                }
                 break;
             case "Announce":
                 var original = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
                     "UPDATE statuses SET deleted_at = @now WHERE account_id = @a AND uri = @innerId AND reblog_of_id IS NOT NULL AND deleted_at IS NULL RETURNING reblog_of_id",
                     new { a = actor.Id, innerId, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
                 if (original is not null)
+                {
                     await conn.ExecuteAsync(new CommandDefinition("UPDATE statuses SET reblogs_count = greatest(reblogs_count - 1, 0) WHERE id = @original", new { original }, tx, cancellationToken: ct));
+                    await WithdrawFromAuthorAsync(conn, tx, original.Value, actor.Id, NotificationType.Reblog, ct);
+                }
                 break;
             case "Block":
                 var blocked = await LocalAsync(conn, tx, inner.ObjectId, ct);
@@ -240,6 +253,10 @@ public sealed class InboxProcessor(
         await conn.AddRemoteAttachmentsAsync(status, note.Attachments, tx, ct);
         if (parent is not null)
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReplies, new { id = parent.Id }, tx, cancellationToken: ct));
+        // Told at the time it arrives, whatever the note claims as its publication date.
+        await conn.NotifyManyAsync(tx, mentionedLocal, author.Id, NotificationType.Mention, status.Id, now, ct);
+        if (!wanted && visibility != Visibility.Direct && (parent is null || parent.AccountId == author.Id))
+            await conn.NotifySubscribersAsync(tx, author.Id, status.Id, now, ct);
         await tx.CommitAsync(ct);
         return status;
     }
@@ -257,18 +274,29 @@ public sealed class InboxProcessor(
         var note = await AuthenticNoteAsync(actor, activity, ct);
         if (note is null || note.AttributedTo != actor.Uri) return null;
         await using var conn = await db.OpenConnectionAsync(ct);
-        var existing = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri, new { uri = note.Id }, cancellationToken: ct));
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var existing = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri + " FOR UPDATE", new { uri = note.Id }, tx, cancellationToken: ct));
         // Only the owner can change a note; the version it replaces is kept for the history.
         if (existing is null || existing.AccountId != actor.Id || existing.DeletedAt is not null) return null;
-        await StatusEdits.KeepRemoteVersionAsync(conn, existing, ct);
-        await conn.ExecuteAsync(new CommandDefinition("""
+        await StatusEdits.KeepRemoteVersionAsync(conn, tx, existing, ct);
+        var edited = await conn.ExecuteScalarAsync<long?>(new CommandDefinition("""
             UPDATE statuses SET content = @content, spoiler_text = @spoiler, sensitive = @sensitive, edited_at = @editedAt
             WHERE uri = @uri AND account_id = @accountId AND deleted_at IS NULL
+            RETURNING id
             """, new
         {
             uri = note.Id, accountId = actor.Id, content = RemoteHtml.Sanitize(note.Content ?? ""),
             spoiler = RemoteHtml.ToPlainText(note.Summary ?? ""), sensitive = note.Sensitive, editedAt = note.Updated ?? clock.GetUtcNow(),
-        }, cancellationToken: ct));
+        }, tx, cancellationToken: ct));
+        if (edited is { } statusId)
+        {
+            // Members who boosted it are told it changed, as in Mastodon: they passed it on.
+            var boosters = (await conn.QueryAsync<long>(new CommandDefinition(
+                "SELECT account_id FROM statuses WHERE reblog_of_id = @statusId AND local AND deleted_at IS NULL",
+                new { statusId }, tx, cancellationToken: ct))).ToList();
+            await conn.NotifyManyAsync(tx, boosters, actor.Id, NotificationType.Update, statusId, clock.GetUtcNow(), ct);
+        }
+        await tx.CommitAsync(ct);
         return null;
     }
 
@@ -309,7 +337,10 @@ public sealed class InboxProcessor(
         var inserted = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(StatusQueries.InsertFavourite,
             new { accountId = actor.Id, statusId = status.Id, uri = activity.Id, now = clock.GetUtcNow() }, cancellationToken: ct));
         if (inserted is not null)
+        {
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementFavourites, new { id = status.Id }, cancellationToken: ct));
+            await conn.NotifyAsync(null, status.AccountId, actor.Id, NotificationType.Favourite, status.Id, clock.GetUtcNow(), ct);
+        }
     }
 
     /// <summary>
@@ -369,7 +400,10 @@ public sealed class InboxProcessor(
             FavouritesCount = 0,
         };
         if (await conn.InsertStatusAsync(boost, tx, ct))
+        {
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReblogs, new { id = original.Id }, tx, cancellationToken: ct));
+            await conn.NotifyAsync(tx, original.AccountId, actor.Id, NotificationType.Reblog, original.Id, now, ct);
+        }
         await tx.CommitAsync(ct);
         return null;
     }
@@ -403,6 +437,13 @@ public sealed class InboxProcessor(
             new { a = actor.Id, t = target.Id }, tx, cancellationToken: ct));
         await migration.MoveLocalFollowersAsync(conn, tx, actor, target, ct);
         await tx.CommitAsync(ct);
+    }
+
+    static async Task WithdrawFromAuthorAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long statusId, long actorId, string type, CancellationToken ct)
+    {
+        var author = await conn.ExecuteScalarAsync<long>(new CommandDefinition("SELECT account_id FROM statuses WHERE id = @statusId",
+            new { statusId }, tx, cancellationToken: ct));
+        await conn.WithdrawAsync(tx, author, actorId, type, statusId, ct);
     }
 
     /// <summary>Whether any member here follows <paramref name="account"/>: what makes its posts worth keeping.</summary>

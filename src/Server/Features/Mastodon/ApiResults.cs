@@ -42,8 +42,12 @@ public sealed record PageRequest(long? MaxId, long? SinceId, long? MinId, int Li
         return new PageRequest(ApiResults.ParseId(q["max_id"]), ApiResults.ParseId(q["since_id"]), ApiResults.ParseId(q["min_id"]), limit);
     }
 
-    /// <summary>Adds a Link header with absolute URLs keeping the request's other parameters.</summary>
-    public static void AddLinkHeader(HttpContext context, string baseUrl, long? newestId, long? oldestId)
+    /// <summary>
+    /// Adds a Link header with absolute URLs keeping the request's other parameters. As in Mastodon, rel="next" is
+    /// offered only after a full page (<paramref name="count"/> equal to the limit), so clients that follow it stop
+    /// without asking for an empty page; rel="prev" is always offered, since newer items may arrive.
+    /// </summary>
+    public void AddLinkHeader(HttpContext context, string baseUrl, long? newestId, long? oldestId, int count)
     {
         if (newestId is null || oldestId is null) return;
         var path = context.Request.Path.Value;
@@ -53,6 +57,7 @@ public sealed record PageRequest(long? MaxId, long? SinceId, long? MinId, int Li
             .ToList();
         string Url(string key, long id) =>
             $"{baseUrl}{path}?{string.Join('&', kept.Append($"{key}={id.ToString(CultureInfo.InvariantCulture)}"))}";
-        context.Response.Headers.Append("Link", $"<{Url("max_id", oldestId.Value)}>; rel=\"next\", <{Url("min_id", newestId.Value)}>; rel=\"prev\"");
+        var prev = $"<{Url("min_id", newestId.Value)}>; rel=\"prev\"";
+        context.Response.Headers.Append("Link", count >= Limit ? $"<{Url("max_id", oldestId.Value)}>; rel=\"next\", {prev}" : prev);
     }
 }

@@ -112,9 +112,9 @@ public sealed class StatusEdits(NpgsqlDataSource db, InstanceUrls urls, TimeProv
     }
 
     /// <summary>Records the version a remote Update replaces, so remote posts have a history too.</summary>
-    public static Task KeepRemoteVersionAsync(NpgsqlConnection conn, Status status, CancellationToken ct) =>
+    public static Task KeepRemoteVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Status status, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition("""
             INSERT INTO status_edits (status_id, content, source_text, spoiler_text, sensitive, media_ids, created_at)
             VALUES (@Id, @Content, NULL, @SpoilerText, @Sensitive, '{}', coalesce(@EditedAt, @CreatedAt))
-            """, status, cancellationToken: ct));
+            """, status, tx, cancellationToken: ct));
 }

@@ -191,7 +191,7 @@ public static class StatusEndpoints
             $"SELECT * FROM ({sql}) x WHERE (@maxId::bigint IS NULL OR x.id < @maxId) AND (@sinceId::bigint IS NULL OR x.id > @sinceId) ORDER BY x.id DESC LIMIT @limit",
             new { sid, maxId = page.MaxId, sinceId = page.SinceId ?? page.MinId, limit = page.Limit }, cancellationToken: ct))).ToList();
         var entities = await accounts.PresentManyAsync(conn, rows.Select(r => r.AccountId).Distinct().ToArray(), viewer, ct);
-        if (rows.Count > 0) PageRequest.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id);
+        if (rows.Count > 0) page.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id, rows.Count);
         return Results.Json(rows.Where(r => entities.ContainsKey(r.AccountId)).Select(r => entities[r.AccountId]).ToList());
     }
 

@@ -45,12 +45,13 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             .ToLookup(m => m.StatusId!.Value);
         var tags = (await conn.QueryAsync<TagRow>(new CommandDefinition(StatusQueries.TagsOf, new { ids }, cancellationToken: ct)))
             .ToLookup(t => t.StatusId);
-        HashSet<long> favourited = [], reblogged = [], pinned = [];
+        HashSet<long> favourited = [], reblogged = [], pinned = [], bookmarked = [];
         if (viewer is not null)
         {
             favourited = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerFavourited, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
             reblogged = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerReblogged, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
             pinned = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerPinned, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
+            bookmarked = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerBookmarked, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
         }
         var accountEntities = await accounts.PresentManyAsync(conn, all.Select(s => s.AccountId).Distinct().ToArray(), viewer, ct);
 
@@ -74,7 +75,7 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             Favourited = favourited.Contains(s.Id),
             Reblogged = reblogged.Contains(s.Id),
             Muted = false,
-            Bookmarked = false,
+            Bookmarked = bookmarked.Contains(s.Id),
             Pinned = pinned.Contains(s.Id),
             Content = s.ReblogOfId is null ? s.Content : "",
             Filtered = [],

@@ -72,6 +72,7 @@ static class StatusQueries
 
     public const string ViewerFavourited = "SELECT status_id FROM favourites WHERE account_id = @viewer AND status_id = ANY(@ids)";
     public const string ViewerReblogged = "SELECT reblog_of_id FROM statuses WHERE account_id = @viewer AND reblog_of_id = ANY(@ids) AND deleted_at IS NULL";
+    public const string ViewerBookmarked = "SELECT status_id FROM bookmarks WHERE account_id = @viewer AND status_id = ANY(@ids)";
     public const string ViewerPinned = "SELECT status_id FROM status_pins WHERE account_id = @viewer AND status_id = ANY(@ids)";
 
     public const string InsertFavourite = """

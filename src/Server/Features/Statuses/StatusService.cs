@@ -4,6 +4,7 @@ using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Federation;
 using Fellows.Server.Features.Media;
+using Fellows.Server.Features.Notifications;
 using Npgsql;
 
 namespace Fellows.Server.Features.Statuses;
@@ -113,6 +114,10 @@ public sealed class StatusService(
         await conn.AddTagsAsync(id, tagNames, tx, ct);
         if (parent is not null)
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReplies, new { id = parent.Id }, tx, cancellationToken: ct));
+        await conn.NotifyManyAsync(tx, mentionedAccounts.Select(a => a.Id).ToList(), accountId, NotificationType.Mention, id, now, ct);
+        // Followers who asked to hear of new posts: not of replies to others, nor of direct messages.
+        if (visibility != Visibility.Direct && (parent is null || parent.AccountId == accountId))
+            await conn.NotifySubscribersAsync(tx, accountId, id, now, ct);
 
         await publisher.StatusCreatedAsync(conn, tx, author, status, parent, mentionedAccounts, tagNames,
             mediaIds.Select(m => attachments[m]).ToList(), ct);
@@ -140,6 +145,7 @@ public sealed class StatusService(
         {
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.DecrementReblogs, new { id = original }, tx, cancellationToken: ct));
             var boosted = await conn.QuerySingleAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = original }, tx, cancellationToken: ct));
+            await conn.WithdrawAsync(tx, boosted.AccountId, author.Id, NotificationType.Reblog, boosted.Id, ct);
             await publisher.UnreblogAsync(conn, tx, author, status, boosted, ct);
             return;
         }
@@ -200,6 +206,7 @@ public sealed class StatusService(
         if (inserted is not null)
         {
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementFavourites, new { id = statusId }, tx, cancellationToken: ct));
+            await conn.NotifyAsync(tx, status.AccountId, accountId, NotificationType.Favourite, statusId, clock.GetUtcNow(), ct);
             await publisher.LikeAsync(conn, tx, actor, status, likeId, ct);
         }
         await tx.CommitAsync(ct);
@@ -217,6 +224,7 @@ public sealed class StatusService(
         if (likeUris.Count > 0)
         {
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.DecrementFavourites, new { id = statusId }, tx, cancellationToken: ct));
+            await conn.WithdrawAsync(tx, status.AccountId, accountId, NotificationType.Favourite, statusId, ct);
             await publisher.UndoLikeAsync(conn, tx, actor, status, likeUris[0] ?? urls.NewActivity(actor.Username, "likes"), ct);
         }
         await tx.CommitAsync(ct);
@@ -263,6 +271,7 @@ public sealed class StatusService(
         };
         await conn.InsertStatusAsync(boost, tx, ct);
         await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReblogs, new { id = original.Id }, tx, cancellationToken: ct));
+        await conn.NotifyAsync(tx, original.AccountId, accountId, NotificationType.Reblog, original.Id, now, ct);
         await publisher.ReblogAsync(conn, tx, actor, boost, original, ct);
         await tx.CommitAsync(ct);
         return boost;

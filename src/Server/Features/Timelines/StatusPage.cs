@@ -25,6 +25,39 @@ public static class StatusPage
         LIMIT @limit
         """;
 
+    /// <summary>
+    /// Paging conditions on another id than the status's own, for lists ordered by when something was done to a
+    /// status (bookmarked, favourited): the Link header then carries those ids, as in Mastodon.
+    /// </summary>
+    public static string CursorConditions(string column) => $"""
+        AND (@maxId::bigint IS NULL OR {column} < @maxId)
+        AND (@sinceId::bigint IS NULL OR {column} > @sinceId)
+        AND (@minId::bigint IS NULL OR {column} > @minId)
+        """;
+
+    public static string CursorOrderAndLimit(string column) => $"""
+        ORDER BY CASE WHEN @minId::bigint IS NULL THEN -{column} ELSE {column} END
+        LIMIT @limit
+        """;
+
+    /// <summary>
+    /// Like <see cref="RespondAsync"/> for a query whose first column is <c>cursor_id</c> followed by the status columns.
+    /// </summary>
+    public static async Task<IResult> RespondByCursorAsync(HttpContext context, string sql, long viewer, object? args, NpgsqlDataSource db,
+        StatusPresenter presenter, InstanceUrls urls, CancellationToken ct)
+    {
+        var page = PageRequest.From(context.Request);
+        var parameters = new DynamicParameters(args);
+        parameters.AddDynamicParams(new { viewer, page.MaxId, page.SinceId, page.MinId, page.Limit });
+        List<(long Cursor, Status Status)> rows;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+            rows = (await conn.QueryAsync<long, Status, (long, Status)>(new CommandDefinition(sql, parameters, cancellationToken: ct),
+                (cursor, status) => (cursor, status), splitOn: "id")).ToList();
+        if (page.MinId is not null) rows.Reverse();
+        if (rows.Count > 0) page.AddLinkHeader(context, urls.Base, rows[0].Cursor, rows[^1].Cursor, rows.Count);
+        return Results.Json(await presenter.PresentManyAsync(rows.Select(r => r.Status).ToList(), viewer, ct));
+    }
+
     /// <summary>Runs <paramref name="sql"/> (with @viewer, the paging parameters and <paramref name="args"/>) and answers the page.</summary>
     public static async Task<IResult> RespondAsync(HttpContext context, string sql, long? viewer, object? args, NpgsqlDataSource db,
         StatusPresenter presenter, InstanceUrls urls, CancellationToken ct)
@@ -36,7 +69,7 @@ public static class StatusPage
         await using (var conn = await db.OpenConnectionAsync(ct))
             rows = (await conn.QueryAsync<Status>(new CommandDefinition(sql, parameters, cancellationToken: ct))).ToList();
         if (page.MinId is not null) rows.Reverse();
-        if (rows.Count > 0) PageRequest.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id);
+        if (rows.Count > 0) page.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id, rows.Count);
         return Results.Json(await presenter.PresentManyAsync(rows, viewer, ct));
     }
 }

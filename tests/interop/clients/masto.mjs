@@ -1,0 +1,224 @@
+// Scenarios driven through masto.js (https://github.com/neet/masto.js), the library many web clients build on.
+// Each uses the library's typed calls only and checks the shape of what it decoded (shapes.mjs); the C# test
+// asserts on the values returned.
+
+import assert from "node:assert/strict";
+import { createRestAPIClient, MastoHttpError } from "masto";
+import * as shape from "./shapes.mjs";
+
+const client = (request, member) =>
+  createRestAPIClient({ url: request.baseUrl, accessToken: member ? request.members[member].token : undefined, timeout: 20_000 });
+
+/** Everything a client reads about the server, anonymously and as a member. */
+export async function instance(request) {
+  const anonymous = client(request);
+  const v1 = shape.instanceV1(await anonymous.v1.instance.fetch());
+  const v2 = shape.instanceV2(await anonymous.v2.instance.fetch());
+  const peers = await anonymous.v1.instance.peers.list();
+  const activity = await anonymous.v1.instance.activity.list();
+  const rules = await anonymous.v1.instance.rules.list();
+  const extended = await anonymous.v1.instance.extendedDescription.fetch();
+  const emojis = await anonymous.v1.customEmojis.list();
+  const trendingTags = await anonymous.v1.trends.tags.list();
+  const trendingStatuses = await anonymous.v1.trends.statuses.list();
+  const trendingLinks = await anonymous.v1.trends.links.list();
+  const preferences = await client(request, "alice").v1.preferences.fetch();
+  return {
+    v1: { uri: v1.uri, title: v1.title, version: v1.version, streaming: v1.urls.streamingApi, userCount: v1.stats.userCount, thumbnail: v1.thumbnail },
+    v2: { domain: v2.domain, title: v2.title, version: v2.version, streaming: v2.configuration.urls.streaming,
+      maxCharacters: v2.configuration.statuses.maxCharacters, thumbnail: v2.thumbnail.url, registrations: v2.registrations.enabled,
+      apiVersions: v2.apiVersions ?? null, rules: v2.rules.map((r) => r.text) },
+    peers, activityWeeks: activity.length, activityFirst: activity[0], rules: rules.map((r) => r.text),
+    extendedDescription: extended.content, emojis, trends: [trendingTags.length, trendingStatuses.length, trendingLinks.length],
+    preferences,
+  };
+}
+
+/**
+ * Two members of one server: alice posts, bob follows her, reads, replies, favourites and boosts, then alice reads
+ * her notifications and deletes a post.
+ */
+export async function conversation(request) {
+  const alice = client(request, "alice");
+  const bob = client(request, "bob");
+  const aliceId = request.members.alice.id;
+  const bobId = request.members.bob.id;
+
+  const me = shape.account(await alice.v1.accounts.verifyCredentials());
+  assert.equal(me.id, aliceId);
+  assert.equal(typeof me.source?.note, "string", "verify_credentials has source.note");
+  assert.ok(Array.isArray(me.source?.fields), "verify_credentials has source.fields");
+
+  const found = shape.account(await bob.v1.accounts.lookup({ acct: request.members.alice.acct }));
+  assert.equal(found.id, aliceId);
+  const fetched = shape.account(await bob.v1.accounts.$select(aliceId).fetch());
+  const followed = shape.relationship(await bob.v1.accounts.$select(aliceId).follow({ reblogs: true }));
+  const [relationship] = await bob.v1.accounts.relationships.fetch({ id: [aliceId] });
+  shape.relationship(relationship);
+
+  const post = shape.status(await alice.v1.statuses.create({
+    status: `Hello @${request.members.bob.acct}, agenda for Thursday`, spoilerText: "meeting", visibility: "public", language: "en",
+  }));
+  const privatePost = shape.status(await alice.v1.statuses.create({ status: "followers only", visibility: "private" }));
+  const seen = shape.status(await bob.v1.statuses.$select(post.id).fetch());
+  const reply = shape.status(await bob.v1.statuses.create({ status: `@${request.members.alice.acct} thanks, I will be there`, inReplyToId: post.id, visibility: "unlisted" }));
+  const context = await bob.v1.statuses.$select(post.id).context.fetch();
+  context.descendants.forEach((s, i) => shape.status(s, `descendants[${i}]`));
+  const replyContext = await alice.v1.statuses.$select(reply.id).context.fetch();
+
+  const favourited = shape.status(await bob.v1.statuses.$select(post.id).favourite());
+  const boost = shape.status(await bob.v1.statuses.$select(post.id).reblog());
+  const aliceStatuses = await bob.v1.accounts.$select(aliceId).statuses.list({ limit: 10 });
+  aliceStatuses.forEach((s, i) => shape.status(s, `accountStatuses[${i}]`));
+
+  const notifications = await alice.v1.notifications.list({ limit: 30 });
+  shape.list(shape.notification)(notifications, "notifications");
+  const mentions = await alice.v1.notifications.list({ types: ["mention"] });
+  shape.list(shape.notification)(mentions, "mentions");
+  const withoutFollows = await alice.v1.notifications.list({ excludeTypes: ["follow"] });
+  const fromBob = await alice.v1.notifications.list({ accountId: bobId });
+  const one = shape.notification(await alice.v1.notifications.$select(mentions[0].id).fetch());
+  await alice.v1.notifications.$select(one.id).dismiss();
+  let afterDismiss;
+  try {
+    await alice.v1.notifications.$select(one.id).fetch();
+    afterDismiss = 200;
+  } catch (error) {
+    if (!(error instanceof MastoHttpError)) throw error;
+    afterDismiss = error.statusCode;
+  }
+
+  const unboosted = shape.status(await bob.v1.statuses.$select(post.id).unreblog());
+  const unfavourited = shape.status(await bob.v1.statuses.$select(post.id).unfavourite());
+  const afterUndo = await alice.v1.notifications.list({ types: ["favourite", "reblog"] });
+  const deleted = shape.status(await alice.v1.statuses.$select(privatePost.id).remove());
+  let deletedFetch;
+  try {
+    await bob.v1.statuses.$select(privatePost.id).fetch();
+    deletedFetch = 200;
+  } catch (error) {
+    deletedFetch = error.statusCode;
+  }
+  await alice.v1.notifications.clear();
+  const afterClear = await alice.v1.notifications.list();
+
+  return {
+    me: { id: me.id, acct: me.acct, displayName: me.displayName, avatar: me.avatar, createdAt: me.createdAt },
+    fetched: { id: fetched.id, acct: fetched.acct, url: fetched.url },
+    followed: { following: followed.following, requested: followed.requested },
+    relationship: { following: relationship.following, followedBy: relationship.followedBy },
+    post: { id: post.id, spoilerText: post.spoilerText, sensitive: post.sensitive, visibility: post.visibility, language: post.language,
+      mentions: post.mentions.map((m) => m.acct), content: post.content, editedAt: post.editedAt, createdAt: post.createdAt },
+    seen: { id: seen.id, spoilerText: seen.spoilerText },
+    reply: { id: reply.id, inReplyToId: reply.inReplyToId, inReplyToAccountId: reply.inReplyToAccountId, visibility: reply.visibility },
+    context: { ancestors: context.ancestors.map((s) => s.id), descendants: context.descendants.map((s) => s.id) },
+    replyContext: { ancestors: replyContext.ancestors.map((s) => s.id), descendants: replyContext.descendants.map((s) => s.id) },
+    favourited: favourited.favourited,
+    boost: { id: boost.id, reblogOf: boost.reblog?.id ?? null, reblogged: boost.reblog?.reblogged ?? null },
+    accountStatuses: aliceStatuses.map((s) => s.id),
+    notifications: notifications.map((n) => ({ type: n.type, account: n.account.id, status: n.status?.id ?? null })),
+    mentions: mentions.map((n) => n.type),
+    withoutFollows: withoutFollows.map((n) => n.type),
+    fromBob: fromBob.map((n) => n.account.id),
+    dismissed: one.id, afterDismiss,
+    unboosted: unboosted.reblogged, unfavourited: unfavourited.favourited,
+    afterUndo: afterUndo.map((n) => n.type),
+    deleted: { id: deleted.id, text: deleted.text ?? null }, deletedFetch,
+    afterClear: afterClear.length,
+  };
+}
+
+/** Paging the way masto.js does it: the paginator follows the Link header until a page comes back empty. */
+export async function paging(request) {
+  const bob = client(request, "bob");
+  const { pageSize } = request.args;
+  const collect = async (paginator) => {
+    const pages = [];
+    for await (const page of paginator) {
+      if (page.length === 0) break;
+      page.forEach((s, i) => shape.status(s, `page${pages.length}[${i}]`));
+      pages.push(page.map((s) => s.id));
+      if (pages.length > 50) throw new Error("paging did not end");
+    }
+    return pages;
+  };
+  const home = await collect(bob.v1.timelines.home.list({ limit: pageSize }));
+  const publicLocal = await collect(bob.v1.timelines.public.list({ limit: pageSize, local: true }));
+  const account = await collect(bob.v1.accounts.$select(request.members.alice.id).statuses.list({ limit: pageSize, excludeReplies: true }));
+  // Newer than the first page: the paginator walks towards the present with rel="prev".
+  const newest = home.flat()[0];
+  const oldest = home.flat().at(-1);
+  const newer = [];
+  for await (const page of bob.v1.timelines.home.list({ limit: pageSize, minId: oldest }).setDirection("prev")) {
+    if (page.length === 0) break;
+    newer.push(page.map((s) => s.id));
+    if (newer.length > 50) throw new Error("paging did not end");
+  }
+  return { home, publicLocal, account, newest, newer };
+}
+
+/** Notifications paged by the library, and the markers that say where the member stopped reading. */
+export async function notificationPaging(request) {
+  const alice = client(request, "alice");
+  const pages = [];
+  for await (const page of alice.v1.notifications.list({ limit: request.args.pageSize })) {
+    if (page.length === 0) break;
+    shape.list(shape.notification)(page, `page${pages.length}`);
+    pages.push(page.map((n) => ({ id: n.id, type: n.type })));
+    if (pages.length > 50) throw new Error("paging did not end");
+  }
+  const lastReadId = pages.flat()[0].id;
+  const saved = await alice.v1.markers.create({ notifications: { lastReadId } });
+  const markers = await alice.v1.markers.fetch({ timeline: ["notifications", "home"] });
+  const unread = await alice.v1.notifications.unreadCount.fetch();
+  return { pages, saved: saved.notifications.lastReadId, marker: markers.notifications?.lastReadId ?? null, unread: unread.count };
+}
+
+/** Bookmarks, favourites, mutes, blocks and follower lists through masto's paginators. */
+export async function collections(request) {
+  const alice = client(request, "alice");
+  const bob = client(request, "bob");
+  const aliceId = request.members.alice.id;
+  const all = async (paginator) => {
+    const items = [];
+    for await (const page of paginator) {
+      if (page.length === 0) break;
+      items.push(...page);
+      if (items.length > 500) throw new Error("paging did not end");
+    }
+    return items;
+  };
+
+  await bob.v1.accounts.$select(aliceId).follow();
+  const posts = [];
+  for (const text of ["one", "two", "three"]) posts.push((await alice.v1.statuses.create({ status: text })).id);
+  for (const id of posts) {
+    const saved = shape.status(await bob.v1.statuses.$select(id).bookmark());
+    assert.equal(saved.bookmarked, true);
+    await bob.v1.statuses.$select(id).favourite();
+  }
+  const bookmarks = await all(bob.v1.bookmarks.list({ limit: 2 }));
+  bookmarks.forEach((s, i) => shape.status(s, `bookmarks[${i}]`));
+  const favourites = await all(bob.v1.favourites.list({ limit: 2 }));
+  const unbookmarked = await bob.v1.statuses.$select(posts[0]).unbookmark();
+
+  const followers = await all(alice.v1.accounts.$select(aliceId).followers.list({ limit: 1 }));
+  followers.forEach((a, i) => shape.account(a, `followers[${i}]`));
+  const following = await all(bob.v1.accounts.$select(request.members.bob.id).following.list());
+
+  const muted = shape.relationship(await bob.v1.accounts.$select(aliceId).mute({ notifications: false, duration: 3600 }));
+  const mutes = await all(bob.v1.mutes.list());
+  const homeWhileMuted = await bob.v1.timelines.home.list();
+  await bob.v1.accounts.$select(aliceId).unmute();
+  const blocked = shape.relationship(await alice.v1.accounts.$select(request.members.bob.id).block());
+  const blocks = await all(alice.v1.blocks.list());
+  await alice.v1.accounts.$select(request.members.bob.id).unblock();
+
+  return {
+    posts, bookmarks: bookmarks.map((s) => s.id), favourites: favourites.map((s) => s.id), unbookmarked: unbookmarked.bookmarked,
+    followers: followers.map((a) => a.id), following: following.map((a) => a.id),
+    muted: { muting: muted.muting, mutingNotifications: muted.mutingNotifications }, mutes: mutes.map((a) => a.id),
+    homeWhileMuted: homeWhileMuted.map((s) => s.account.id),
+    blocked: blocked.blocking, blocks: blocks.map((a) => a.id),
+  };
+}
