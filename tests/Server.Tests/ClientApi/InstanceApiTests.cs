@@ -49,7 +49,7 @@ public class InstanceApiTests
         Assert.That(configuration.GetProperty("polls").GetProperty("max_options").GetInt32(), Is.GreaterThan(1));
         Assert.That(configuration.GetProperty("accounts").GetProperty("max_pinned_statuses").GetInt32(), Is.GreaterThan(0));
         Assert.That(configuration.GetProperty("translation").GetProperty("enabled").GetBoolean(), Is.False);
-        Assert.That(v2.GetProperty("registrations").GetProperty("enabled").GetBoolean(), Is.False);
+        Assert.That(v2.GetProperty("registrations").GetProperty("enabled").GetBoolean(), Is.True, "the default is sign-up with approval");
         Assert.That(v2.GetProperty("registrations").GetProperty("approval_required").GetBoolean(), Is.True);
         Assert.That(v2.GetProperty("contact").GetProperty("email").GetString(), Is.EqualTo("hello@harbour.test"));
         Assert.That(v2.GetProperty("contact").GetProperty("account").ValueKind, Is.EqualTo(JsonValueKind.Null));
@@ -83,7 +83,7 @@ public class InstanceApiTests
         Assert.That(v1.GetProperty("stats").GetProperty("status_count").GetInt32(), Is.GreaterThanOrEqualTo(1));
         Assert.That(v1.GetProperty("stats").GetProperty("domain_count").GetInt32(), Is.GreaterThanOrEqualTo(1));
         Assert.That(v1.GetProperty("thumbnail").GetString(), Does.StartWith(_instance.BaseUrl + "/"));
-        Assert.That(v1.GetProperty("registrations").GetBoolean(), Is.False);
+        Assert.That(v1.GetProperty("registrations").GetBoolean(), Is.True, "the default is sign-up with approval");
         Assert.That(v1.GetProperty("email").GetString(), Is.EqualTo("hello@harbour.test"));
 
         var peers = (await GetAsync("/api/v1/instance/peers")).EnumerateArray().Select(p => p.GetString()).ToList();

@@ -59,7 +59,7 @@ public class ClientLibraryTests
         Assert.That(v2.GetProperty("domain").GetString(), Is.EqualTo(_instance.Domain));
         Assert.That(v2.GetProperty("version").GetString(), Is.EqualTo(v1.GetProperty("version").GetString()));
         Assert.That(v2.GetProperty("maxCharacters").GetInt32(), Is.EqualTo(5000));
-        Assert.That(v2.GetProperty("registrations").GetBoolean(), Is.False);
+        Assert.That(v2.GetProperty("registrations").GetBoolean(), Is.True, "the default is sign-up with approval");
         Assert.That(v2.GetProperty("apiVersions").GetProperty("mastodon").GetInt32(), Is.EqualTo(1), "no more than 4.2 is claimed");
         Assert.That(Strings(v2.GetProperty("rules")), Is.EqualTo(new[] { "Decide together", "Be kind" }));
         Assert.That(Strings(r.GetProperty("rules")), Is.EqualTo(new[] { "Decide together", "Be kind" }));

@@ -4,6 +4,7 @@ using Dapper;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Auth;
 using Fellows.Server.Features.Mastodon;
+using Fellows.Server.Features.Statuses;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -98,8 +99,8 @@ public static class InstanceApiEndpoints
             Registrations = new
             {
                 Enabled = o.OpenRegistrations,
-                // Co-ops admit members: sign-up, when open, waits for approval.
-                ApprovalRequired = true,
+                // Co-ops admit members: by default sign-up waits for an admin's approval.
+                ApprovalRequired = o.ApprovalRequired,
                 Message = (string?)null,
                 Url = (string?)null,
                 MinAge = (int?)null,
@@ -128,7 +129,7 @@ public static class InstanceApiEndpoints
             Thumbnail = Thumbnail(urls),
             Languages,
             Registrations = o.OpenRegistrations,
-            ApprovalRequired = true,
+            ApprovalRequired = o.ApprovalRequired,
             InvitesEnabled = false,
             Configuration = new
             {
@@ -182,17 +183,19 @@ public static class InstanceApiEndpoints
             Content = $"<p>{System.Net.WebUtility.HtmlEncode(options.Value.Description)}</p>",
         });
 
+    /// <summary>The member's posting defaults (set through update_credentials' <c>source</c>) and reading preferences.</summary>
     public static async Task<IResult> Preferences(ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var locale = await conn.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "SELECT locale FROM users WHERE account_id = @id", new { id = user.RequiredAccountId() }, cancellationToken: ct));
+        var row = await conn.QuerySingleAsync<(string? Locale, short Visibility, bool Sensitive, string? Language)>(new CommandDefinition(
+            "SELECT locale, default_visibility, default_sensitive, default_language FROM users WHERE account_id = @id",
+            new { id = user.RequiredAccountId() }, cancellationToken: ct));
         // Keys contain colons, so a dictionary rather than named properties.
         return Results.Json(new Dictionary<string, object?>
         {
-            ["posting:default:visibility"] = "public",
-            ["posting:default:sensitive"] = false,
-            ["posting:default:language"] = locale,
+            ["posting:default:visibility"] = ((Visibility)row.Visibility).ToApi(),
+            ["posting:default:sensitive"] = row.Sensitive,
+            ["posting:default:language"] = row.Language ?? row.Locale,
             ["posting:default:quote_policy"] = "nobody",
             ["reading:expand:media"] = "default",
             ["reading:expand:spoilers"] = false,

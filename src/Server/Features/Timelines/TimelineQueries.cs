@@ -38,6 +38,7 @@ static class TimelineQueries
           AND (NOT @onlyMedia OR EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = s.id))
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = s.account_id AND b.target_account_id = @viewer)
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = @viewer AND b.target_account_id = s.account_id)
+          AND {NotMuted}
           {StatusPage.Conditions}
         {StatusPage.OrderAndLimit}
         """;
