@@ -14,6 +14,7 @@ using Fellows.Server.Features.Inbox;
 using Fellows.Server.Features.Instance;
 using Fellows.Server.Features.Media;
 using Fellows.Server.Features.OAuth;
+using Fellows.Server.Features.Lists;
 using Fellows.Server.Features.Search;
 using Fellows.Server.Features.Mastodon;
 using Fellows.Server.Features.Notifications;
@@ -148,6 +149,7 @@ public static class FellowsHost
         app.MapMediaEndpoints();
         app.MapTimelineEndpoints();
         app.MapSearchEndpoints();
+        app.MapListEndpoints();
         app.MapDeliberationContextEndpoints();
         app.MapOAuth();
         app.MapInstanceApiEndpoints();

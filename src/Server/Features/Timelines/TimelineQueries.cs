@@ -12,7 +12,9 @@ static class TimelineQueries
         SELECT {StatusQueries.Columns} FROM statuses s
         WHERE (s.account_id = @viewer
                OR s.account_id IN (SELECT f.target_account_id FROM follows f WHERE f.account_id = @viewer
-                                   AND (s.reblog_of_id IS NULL OR f.show_reblogs)))
+                                   AND (s.reblog_of_id IS NULL OR f.show_reblogs)
+                                   AND NOT EXISTS (SELECT 1 FROM lists l JOIN list_accounts la ON la.list_id = l.id
+                                                   WHERE l.account_id = @viewer AND l.exclusive AND la.account_id = f.target_account_id)))
           AND {StatusQueries.VisibleTo}
           AND {NotMuted}
           {StatusPage.Conditions}
