@@ -14,6 +14,7 @@ using Fellows.Server.Features.Inbox;
 using Fellows.Server.Features.Instance;
 using Fellows.Server.Features.Media;
 using Fellows.Server.Features.OAuth;
+using Fellows.Server.Features.Filters;
 using Fellows.Server.Features.Lists;
 using Fellows.Server.Features.Search;
 using Fellows.Server.Features.Mastodon;
@@ -150,6 +151,7 @@ public static class FellowsHost
         app.MapTimelineEndpoints();
         app.MapSearchEndpoints();
         app.MapListEndpoints();
+        app.MapFilterEndpoints();
         app.MapDeliberationContextEndpoints();
         app.MapOAuth();
         app.MapInstanceApiEndpoints();

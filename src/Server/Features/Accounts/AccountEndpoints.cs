@@ -102,20 +102,9 @@ public static class AccountEndpoints
     /// </summary>
     static List<(string Name, string Value)>? ReadFields(ApiParams p)
     {
-        var fields = new List<(string, string)>();
-        for (var i = 0; i < 16; i++)
-        {
-            var name = p.Get($"fields_attributes[{i}][name]");
-            var value = p.Get($"fields_attributes[{i}][value]");
-            if (name is null && value is null) continue;
-            fields.Add((name ?? "", value ?? ""));
-        }
-        var names = p.GetList("fields_attributes[name]");
-        var values = p.GetList("fields_attributes[value]");
-        for (var i = 0; i < Math.Max(names.Count, values.Count); i++)
-            fields.Add((i < names.Count ? names[i] : "", i < values.Count ? values[i] : ""));
-        var touched = fields.Count > 0 || p.Has("fields_attributes");
-        return touched ? fields : null;
+        var fields = p.GetObjectList("fields_attributes", "name", "value")
+            .Select(f => (f.GetValueOrDefault("name", ""), f.GetValueOrDefault("value", ""))).ToList();
+        return fields.Count > 0 || p.Has("fields_attributes") ? fields : null;
     }
 
     public static async Task<IResult> Get(string id, ClaimsPrincipal user, AccountPresenter presenter, CancellationToken ct)

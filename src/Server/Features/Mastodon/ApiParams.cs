@@ -95,6 +95,25 @@ public sealed class ApiParams
 
     public bool Has(string key) => _values.ContainsKey(key);
 
+    /// <summary>
+    /// A list of objects as Rails clients send it: <c>name[0][key]</c> (form, or a JSON object keyed by index) or a
+    /// JSON array of objects (flattened to aligned <c>name[key]</c> lists). Empty when none are given.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, string>> GetObjectList(string name, params string[] keys)
+    {
+        var items = new List<IReadOnlyDictionary<string, string>>();
+        for (var i = 0; i < 64; i++)
+        {
+            var item = keys.Select(k => (k, v: Get($"{name}[{i}][{k}]"))).Where(x => x.v is not null).ToDictionary(x => x.k, x => x.v!);
+            if (item.Count > 0) items.Add(item);
+        }
+        var lists = keys.ToDictionary(k => k, k => GetList($"{name}[{k}]"));
+        var count = lists.Values.Max(l => l.Count);
+        for (var i = 0; i < count; i++)
+            items.Add(keys.Where(k => i < lists[k].Count).ToDictionary(k => k, k => lists[k][i]));
+        return items;
+    }
+
     public string? Get(string key) => _values.TryGetValue(key, out var list) && list.Count > 0 ? list[^1] : null;
 
     public IReadOnlyList<string> GetList(string key) => _values.TryGetValue(key, out var list) ? list : [];

@@ -1,6 +1,8 @@
 using Dapper;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
+using Fellows.Federation.Html;
+using Fellows.Server.Features.Filters;
 using Fellows.Server.Features.Mastodon;
 using Fellows.Server.Features.Media;
 using Npgsql;
@@ -11,7 +13,7 @@ namespace Fellows.Server.Features.Statuses;
 /// Turns status rows into Mastodon API entities for one viewer, in a fixed number of queries however many
 /// statuses there are (no per-row lookups on timeline pages).
 /// </summary>
-public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accounts, MediaPresenter media, InstanceUrls urls)
+public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accounts, MediaPresenter media, InstanceUrls urls, TimeProvider clock)
 {
     public async Task<ApiStatus> PresentAsync(Status status, long? viewer, CancellationToken ct) =>
         (await PresentManyAsync([status], viewer, ct))[0];
@@ -46,12 +48,14 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
         var tags = (await conn.QueryAsync<TagRow>(new CommandDefinition(StatusQueries.TagsOf, new { ids }, cancellationToken: ct)))
             .ToLookup(t => t.StatusId);
         HashSet<long> favourited = [], reblogged = [], pinned = [], bookmarked = [];
+        var filters = ActiveFilters.None;
         if (viewer is not null)
         {
             favourited = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerFavourited, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
             reblogged = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerReblogged, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
             pinned = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerPinned, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
             bookmarked = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerBookmarked, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
+            filters = await ActiveFilters.LoadAsync(conn, viewer.Value, clock.GetUtcNow(), ct);
         }
         var accountEntities = await accounts.PresentManyAsync(conn, all.Select(s => s.AccountId).Distinct().ToArray(), viewer, ct);
 
@@ -78,7 +82,7 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             Bookmarked = bookmarked.Contains(s.Id),
             Pinned = pinned.Contains(s.Id),
             Content = s.ReblogOfId is null ? s.Content : "",
-            Filtered = [],
+            Filtered = s.AccountId == viewer || filters.IsEmpty ? [] : filters.Match(s.Id, $"{s.SpoilerText} {RemoteHtml.ToPlainText(s.Content)}"),
             Reblog = reblog,
             Application = null,
             Account = accountEntities[s.AccountId],

@@ -1,0 +1,135 @@
+using System.Text.RegularExpressions;
+using Dapper;
+using Fellows.Server.Features.Mastodon;
+using Npgsql;
+
+namespace Fellows.Server.Features.Filters;
+
+public sealed record ApiFilterKeyword(string Id, string Keyword, bool WholeWord);
+
+public sealed record ApiFilterStatus(string Id, string StatusId);
+
+public sealed record ApiFilter
+{
+    public required string Id { get; init; }
+    public required string Title { get; init; }
+    public required IReadOnlyList<string> Context { get; init; }
+    public required string? ExpiresAt { get; init; }
+    public required string FilterAction { get; init; }
+    public required IReadOnlyList<ApiFilterKeyword> Keywords { get; init; }
+    public required IReadOnlyList<ApiFilterStatus> Statuses { get; init; }
+}
+
+/// <summary>What a status entity carries when one of the viewer's filters matches it.</summary>
+public sealed record ApiFilterResult(ApiFilter Filter, IReadOnlyList<string>? KeywordMatches, IReadOnlyList<string>? StatusMatches);
+
+/// <summary>A member's active filters, loaded once per page of statuses and matched against each.</summary>
+public sealed class ActiveFilters
+{
+    public static readonly ActiveFilters None = new([], [], []);
+
+    readonly IReadOnlyList<ApiFilter> _filters;
+    readonly Dictionary<long, List<(Regex Pattern, string Keyword)>> _patterns;
+    readonly ILookup<long, long> _statuses;
+
+    ActiveFilters(IReadOnlyList<ApiFilter> filters, Dictionary<long, List<(Regex, string)>> patterns, ILookup<long, long> statuses) =>
+        (_filters, _patterns, _statuses) = (filters, patterns, statuses);
+
+    ActiveFilters(IReadOnlyList<ApiFilter> filters, List<(long, Regex, string)> patterns, List<(long FilterId, long StatusId)> statuses)
+        : this(filters, patterns.GroupBy(p => p.Item1).ToDictionary(g => g.Key, g => g.Select(p => (p.Item2, p.Item3)).ToList()),
+            statuses.ToLookup(s => s.StatusId, s => s.FilterId))
+    {
+    }
+
+    public bool IsEmpty => _filters.Count == 0;
+
+    public static async Task<ActiveFilters> LoadAsync(NpgsqlConnection conn, long viewer, DateTimeOffset now, CancellationToken ct)
+    {
+        var filters = await FilterStore.LoadAsync(conn, viewer, null, ct);
+        var active = filters.Where(f => f.ExpiresAt is null || DateTimeOffset.Parse(f.ExpiresAt, System.Globalization.CultureInfo.InvariantCulture) > now).ToList();
+        if (active.Count == 0) return None;
+        var patterns = new List<(long, Regex, string)>();
+        foreach (var f in active)
+            foreach (var k in f.Keywords)
+            {
+                var escaped = Regex.Escape(k.Keyword);
+                var pattern = k.WholeWord ? $@"(?<![\p{{L}}\p{{N}}_]){escaped}(?![\p{{L}}\p{{N}}_])" : escaped;
+                patterns.Add((long.Parse(f.Id, System.Globalization.CultureInfo.InvariantCulture),
+                    new Regex(pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50)), k.Keyword));
+            }
+        var statuses = active.SelectMany(f => f.Statuses.Select(s => (long.Parse(f.Id, System.Globalization.CultureInfo.InvariantCulture),
+            long.Parse(s.StatusId, System.Globalization.CultureInfo.InvariantCulture)))).ToList();
+        return new ActiveFilters(active, patterns, statuses);
+    }
+
+    /// <summary>The filters that match a status's text (plain text of content and content warning) or the status itself.</summary>
+    public IReadOnlyList<ApiFilterResult> Match(long statusId, string plainText)
+    {
+        if (IsEmpty) return [];
+        var results = new List<ApiFilterResult>();
+        foreach (var filter in _filters)
+        {
+            var id = long.Parse(filter.Id, System.Globalization.CultureInfo.InvariantCulture);
+            var keywords = _patterns.TryGetValue(id, out var list)
+                ? list.Where(p => { try { return p.Pattern.IsMatch(plainText); } catch (RegexMatchTimeoutException) { return false; } }).Select(p => p.Keyword).ToList()
+                : [];
+            var statuses = _statuses[statusId].Contains(id) ? new List<string> { ApiResults.Id(statusId) } : null;
+            if (keywords.Count > 0 || statuses is not null)
+                results.Add(new ApiFilterResult(filter, keywords.Count > 0 ? keywords : null, statuses));
+        }
+        return results;
+    }
+}
+
+static class FilterStore
+{
+    sealed record FilterRow
+    {
+        public required long Id { get; init; }
+        public required string Title { get; init; }
+        public required string[] Context { get; init; }
+        public required string FilterAction { get; init; }
+        public DateTimeOffset? ExpiresAt { get; init; }
+    }
+
+    sealed record KeywordRow
+    {
+        public required long Id { get; init; }
+        public required long FilterId { get; init; }
+        public required string Keyword { get; init; }
+        public required bool WholeWord { get; init; }
+    }
+
+    sealed record StatusRow
+    {
+        public required long Id { get; init; }
+        public required long FilterId { get; init; }
+        public required long StatusId { get; init; }
+    }
+
+    public static async Task<IReadOnlyList<ApiFilter>> LoadAsync(NpgsqlConnection conn, long accountId, long? filterId, CancellationToken ct)
+    {
+        var filters = (await conn.QueryAsync<FilterRow>(new CommandDefinition("""
+            SELECT id, title, context, filter_action, expires_at FROM filters
+            WHERE account_id = @accountId AND (@filterId::bigint IS NULL OR id = @filterId) ORDER BY id
+            """, new { accountId, filterId }, cancellationToken: ct))).ToList();
+        if (filters.Count == 0) return [];
+        var ids = filters.Select(f => f.Id).ToArray();
+        var keywords = (await conn.QueryAsync<KeywordRow>(new CommandDefinition(
+            "SELECT id, filter_id, keyword, whole_word FROM filter_keywords WHERE filter_id = ANY(@ids) ORDER BY id", new { ids }, cancellationToken: ct)))
+            .ToLookup(k => k.FilterId);
+        var statuses = (await conn.QueryAsync<StatusRow>(new CommandDefinition(
+            "SELECT id, filter_id, status_id FROM filter_statuses WHERE filter_id = ANY(@ids) ORDER BY id", new { ids }, cancellationToken: ct)))
+            .ToLookup(s => s.FilterId);
+        return filters.Select(f => new ApiFilter
+        {
+            Id = ApiResults.Id(f.Id),
+            Title = f.Title,
+            Context = f.Context,
+            ExpiresAt = ApiResults.Date(f.ExpiresAt),
+            FilterAction = f.FilterAction,
+            Keywords = keywords[f.Id].Select(k => new ApiFilterKeyword(ApiResults.Id(k.Id), k.Keyword, k.WholeWord)).ToList(),
+            Statuses = statuses[f.Id].Select(s => new ApiFilterStatus(ApiResults.Id(s.Id), ApiResults.Id(s.StatusId))).ToList(),
+        }).ToList();
+    }
+}
