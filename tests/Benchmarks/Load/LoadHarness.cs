@@ -30,7 +30,7 @@ static class LoadHarness
         usage: Fellows.Benchmarks load [--seconds N] [--concurrency N] [--inbox N] [--followers N] [--rounds N] [--settle N]
           --seconds      length of each GET phase (default 10)
           --concurrency  requests in flight (default 64)
-          --inbox        signed activities POSTed to the inboxes (default 20000)
+          --inbox        signed activities POSTed to the inboxes (default 10000)
           --followers    remote hosts following the member, each with its own shared inbox (default 500)
           --rounds       fan-out rounds (posts) to time (default 3)
           --settle       seconds to let the server settle before the idle memory reading (default 10)
@@ -143,20 +143,21 @@ static class LoadHarness
         if (report.Inbox.FirstFailure is { } failure) Step($"first refusal: {failure}");
         Step($"{report.Inbox.Ok} accepted, {report.InboxPersisted} rows in inbox_activities; waiting for the inbox worker to apply them");
 
-        var drainDeadline = Stopwatch.StartNew();
-        while (drainDeadline.Elapsed < TimeSpan.FromMinutes(5))
+        // The worker applies what the inbox stored; how fast it keeps up is worth knowing, but it is not the inbox figure.
+        var pattern = $"%/statuses/{runId}-%";
+        while (true)
         {
             await using var conn = await db.OpenConnectionAsync(ct);
             var pending = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT count(*) FROM inbox_activities WHERE state = 0 AND activity_id LIKE @pattern", new { pattern = $"%/statuses/{runId}-%" }, cancellationToken: ct));
-            if (pending == 0)
+                "SELECT count(*) FROM inbox_activities WHERE state = 0 AND activity_id LIKE @pattern", new { pattern }, cancellationToken: ct));
+            if (pending == 0 || inboxClock.Elapsed > TimeSpan.FromMinutes(3))
             {
                 report.InboxApplied = inboxClock.Elapsed;
                 report.InboxStates = (await conn.QueryAsync<(short State, long Count)>(new CommandDefinition(
                     "SELECT state, count(*) FROM inbox_activities WHERE activity_id LIKE @pattern GROUP BY state ORDER BY state",
-                    new { pattern = $"%/statuses/{runId}-%" }, cancellationToken: ct))).ToDictionary(r => r.State, r => r.Count);
+                    new { pattern }, cancellationToken: ct))).ToDictionary(r => r.State, r => r.Count);
                 report.StatusesStored = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
-                    "SELECT count(*) FROM statuses WHERE uri LIKE @pattern", new { pattern = $"%/statuses/{runId}-%" }, cancellationToken: ct));
+                    "SELECT count(*) FROM statuses WHERE uri LIKE @pattern", new { pattern }, cancellationToken: ct));
                 break;
             }
             await Task.Delay(200, ct);
@@ -286,7 +287,7 @@ static class LoadHarness
 
     static bool TryParse(string[] args, out Options options)
     {
-        options = new Options(10, 64, 20_000, 500, 3, 10);
+        options = new Options(10, 64, 10_000, 500, 3, 10);
         for (var i = 0; i < args.Length; i++)
         {
             if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1)
@@ -353,7 +354,7 @@ static class LoadHarness
         public LoadResult? Actor { get; set; }
         public LoadResult? Inbox { get; set; }
         public long InboxPersisted { get; set; }
-        public TimeSpan? InboxApplied { get; set; }
+        public TimeSpan InboxApplied { get; set; }
         public IReadOnlyDictionary<short, long> InboxStates { get; set; } = new Dictionary<short, long>();
         public long StatusesStored { get; set; }
         public LoadResult? FollowPosts { get; set; }
@@ -390,10 +391,9 @@ static class LoadHarness
             sb.AppendLine(inv, $"| WebFinger GET | {Rate(WebFinger!.PerSecond)}{Failures(WebFinger)} | {Ratio(WebFinger.PerSecond)} | ≥ 20,000/s: {(WebFinger.PerSecond >= 20_000 ? "met" : "missed")} |");
             sb.AppendLine(inv, $"| actor document GET | {Rate(Actor!.PerSecond)}{Failures(Actor)} | {Ratio(Actor.PerSecond)} | |");
             sb.AppendLine(inv, $"| signed inbox POSTs accepted (202) and persisted | {Rate(Inbox!.PerSecond)} ({Inbox.Ok} of {Inbox.Ok + Inbox.Failed} in {Inbox.Elapsed.TotalSeconds:F2} s, {InboxPersisted} rows){Failures(Inbox)} | {Ratio(Inbox.PerSecond)} | ≥ 5,000/s: {(Inbox.PerSecond >= 5_000 && InboxPersisted == Inbox.Ok ? "met" : "missed")} |");
-            if (InboxApplied is { } applied)
-                sb.AppendLine(inv, $"| inbox worker: same activities applied (received → done) | {Rate(Inbox.Ok / applied.TotalSeconds)} (all done {applied.TotalSeconds:F1} s after the first POST; states {string.Join(", ", InboxStates.Select(s => $"{s.Key}: {s.Value}"))}; {StatusesStored} statuses stored) | {Ratio(Inbox.Ok / applied.TotalSeconds)} | |");
-            else
-                sb.AppendLine("| inbox worker: same activities applied | not drained within 5 min | | |");
+            var applied = InboxStates.Where(s => s.Key != 0).Sum(s => s.Value);
+            var appliedRate = applied / InboxApplied.TotalSeconds;
+            sb.AppendLine(inv, $"| inbox worker: the same activities applied (first POST → last applied) | {Rate(appliedRate)} ({applied} of {Inbox.Ok} applied after {InboxApplied.TotalSeconds:F1} s; states {string.Join(", ", InboxStates.Select(s => $"{s.Key}: {s.Value}"))}; {StatusesStored} statuses stored) | {Ratio(appliedRate)} | |");
             foreach (var round in FanOut)
             {
                 var time = round.AllDelivered is { } t ? $"{t.TotalSeconds:F2} s" : "timed out";
