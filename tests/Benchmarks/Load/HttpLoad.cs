@@ -9,6 +9,12 @@ sealed record LoadResult(string Name, long Ok, long Failed, TimeSpan Elapsed, IR
     /// <summary>The first unexpected answer, for the log: status and the start of its body.</summary>
     public string? FirstFailure { get; init; }
 
+    /// <summary>CPU time the server process spent during the phase.</summary>
+    public TimeSpan ServerCpu { get; init; }
+
+    /// <summary>CPU time the embedded PostgreSQL spent during the phase.</summary>
+    public TimeSpan PostgresCpu { get; init; }
+
     public double PerSecond => Ok / Elapsed.TotalSeconds;
 }
 

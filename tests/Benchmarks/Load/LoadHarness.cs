@@ -75,22 +75,22 @@ static class LoadHarness
         var duration = TimeSpan.FromSeconds(options.Seconds);
 
         Step("GET /health (baseline)");
-        report.HealthBefore = await HttpLoad.RunForAsync("GET /health", client, () => new HttpRequestMessage(HttpMethod.Get, "/health"),
-            HttpStatusCode.OK, duration, options.Concurrency, ct);
+        report.HealthBefore = await Metered(server, () => HttpLoad.RunForAsync("GET /health", client, () => new HttpRequestMessage(HttpMethod.Get, "/health"),
+            HttpStatusCode.OK, duration, options.Concurrency, ct));
         Step("GET /.well-known/webfinger");
         var resource = Uri.EscapeDataString($"acct:{Member}@{server.Domain}");
-        report.WebFinger = await HttpLoad.RunForAsync("WebFinger", client,
-            () => new HttpRequestMessage(HttpMethod.Get, $"/.well-known/webfinger?resource={resource}"), HttpStatusCode.OK, duration, options.Concurrency, ct);
+        report.WebFinger = await Metered(server, () => HttpLoad.RunForAsync("WebFinger", client,
+            () => new HttpRequestMessage(HttpMethod.Get, $"/.well-known/webfinger?resource={resource}"), HttpStatusCode.OK, duration, options.Concurrency, ct));
         Step("GET /users/alice (actor document)");
-        report.Actor = await HttpLoad.RunForAsync("actor document", client, () =>
+        report.Actor = await Metered(server, () => HttpLoad.RunForAsync("actor document", client, () =>
         {
             var request = new HttpRequestMessage(HttpMethod.Get, $"/users/{Member}");
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(ActivityJson));
             return request;
-        }, HttpStatusCode.OK, duration, options.Concurrency, ct);
+        }, HttpStatusCode.OK, duration, options.Concurrency, ct));
         Step("GET /health (baseline again)");
-        report.HealthAfter = await HttpLoad.RunForAsync("GET /health", client, () => new HttpRequestMessage(HttpMethod.Get, "/health"),
-            HttpStatusCode.OK, duration, options.Concurrency, ct);
+        report.HealthAfter = await Metered(server, () => HttpLoad.RunForAsync("GET /health", client, () => new HttpRequestMessage(HttpMethod.Get, "/health"),
+            HttpStatusCode.OK, duration, options.Concurrency, ct));
 
         await InboxPhaseAsync(options, world, server, client, db, memberId, runId, report, ct);
         await FanOutPhaseAsync(options, world, server, client, db, token, memberId, runId, report, ct);
@@ -134,7 +134,8 @@ static class LoadHarness
         Step($"signed in {signClock.Elapsed.TotalSeconds:F1} s; POSTing with {options.Concurrency} in flight (keys fetched on first use)");
 
         var inboxClock = Stopwatch.StartNew();
-        report.Inbox = await HttpLoad.SendAllAsync("inbox POST", client, requests, HttpStatusCode.Accepted, options.Concurrency, ct);
+        var (serverAtStart, postgresAtStart) = (server.ServerCpu(), server.PostgresCpu());
+        report.Inbox = await Metered(server, () => HttpLoad.SendAllAsync("inbox POST", client, requests, HttpStatusCode.Accepted, options.Concurrency, ct));
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
             report.InboxPersisted = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
@@ -153,6 +154,7 @@ static class LoadHarness
             if (pending == 0 || inboxClock.Elapsed > TimeSpan.FromMinutes(3))
             {
                 report.InboxApplied = inboxClock.Elapsed;
+                report.InboxEndToEndCpu = (server.ServerCpu() - serverAtStart, server.PostgresCpu() - postgresAtStart);
                 report.InboxStates = (await conn.QueryAsync<(short State, long Count)>(new CommandDefinition(
                     "SELECT state, count(*) FROM inbox_activities WHERE activity_id LIKE @pattern GROUP BY state ORDER BY state",
                     new { pattern }, cancellationToken: ct))).ToDictionary(r => r.State, r => r.Count);
@@ -282,6 +284,14 @@ static class LoadHarness
         }
     }
 
+    /// <summary>Runs a phase and records the CPU time the server and its PostgreSQL spent on it.</summary>
+    static async Task<LoadResult> Metered(ServerProcess server, Func<Task<LoadResult>> phase)
+    {
+        var (serverBefore, postgresBefore) = (server.ServerCpu(), server.PostgresCpu());
+        var result = await phase();
+        return result with { ServerCpu = server.ServerCpu() - serverBefore, PostgresCpu = server.PostgresCpu() - postgresBefore };
+    }
+
     static void Step(string message) =>
         Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
 
@@ -355,6 +365,7 @@ static class LoadHarness
         public LoadResult? Inbox { get; set; }
         public long InboxPersisted { get; set; }
         public TimeSpan InboxApplied { get; set; }
+        public (TimeSpan Server, TimeSpan Postgres) InboxEndToEndCpu { get; set; }
         public IReadOnlyDictionary<short, long> InboxStates { get; set; } = new Dictionary<short, long>();
         public long StatusesStored { get; set; }
         public LoadResult? FollowPosts { get; set; }
@@ -363,6 +374,16 @@ static class LoadHarness
         public IReadOnlyDictionary<string, int> Received { get; set; } = new Dictionary<string, int>();
 
         double Baseline => (HealthBefore!.PerSecond + HealthAfter!.PerSecond) / 2;
+
+        static string Cpu(LoadResult r) => Cpu(r.ServerCpu, r.PostgresCpu, r.Ok + r.Failed);
+
+        static string Cpu(TimeSpan server, TimeSpan postgres, long requests) => requests == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+            $"{server.TotalMicroseconds / requests:F0} + {postgres.TotalMicroseconds / requests:F0} µs");
+
+        static string Capacity(LoadResult r) => Capacity(r.ServerCpu + r.PostgresCpu, r.Ok + r.Failed);
+
+        static string Capacity(TimeSpan cpu, long requests) =>
+            cpu <= TimeSpan.Zero ? "n/a" : Rate(Environment.ProcessorCount * requests / cpu.TotalSeconds);
 
         static string Rate(double perSecond) => perSecond.ToString("N0", CultureInfo.InvariantCulture) + "/s";
 
@@ -381,27 +402,31 @@ static class LoadHarness
             sb.AppendLine();
             sb.Append(inv, $"Machine: {Environment.ProcessorCount} cores ({CpuModel()}), {Environment.OSVersion}, .NET {Environment.Version}. ")
               .AppendLine("The load generator, the simulated remote hosts, the server and its PostgreSQL all share these cores, " +
-                               "so every rate here is a floor for the server alone; ratios to /health are the comparable figures.");
+                               "so every rate here is a floor for the server alone; ratios to /health are the comparable figures, and CPU time per request " +
+                          "(read from /proc, 10 ms resolution) is the figure least disturbed by other work on the machine.");
             sb.Append(inv, $"Settings: {options.Concurrency} requests in flight, {options.Seconds} s per GET phase, {options.InboxActivities} inbox POSTs, ")
               .AppendLine(inv, $"{options.Followers} followers on distinct hosts, {options.Rounds} fan-out rounds. Server start-up (with initdb): {StartUp.TotalSeconds:F1} s.");
             sb.AppendLine();
-            sb.AppendLine("| metric | value | ratio to /health | target |");
-            sb.AppendLine("|---|---|---|---|");
-            sb.AppendLine(inv, $"| GET /health (baseline: mean of before {Rate(HealthBefore!.PerSecond)} and after {Rate(HealthAfter!.PerSecond)}) | {Rate(Baseline)} | 1.000 | |");
-            sb.AppendLine(inv, $"| WebFinger GET | {Rate(WebFinger!.PerSecond)}{Failures(WebFinger)} | {Ratio(WebFinger.PerSecond)} | ≥ 20,000/s: {(WebFinger.PerSecond >= 20_000 ? "met" : "missed")} |");
-            sb.AppendLine(inv, $"| actor document GET | {Rate(Actor!.PerSecond)}{Failures(Actor)} | {Ratio(Actor.PerSecond)} | |");
-            sb.AppendLine(inv, $"| signed inbox POSTs accepted (202) and persisted | {Rate(Inbox!.PerSecond)} ({Inbox.Ok} of {Inbox.Ok + Inbox.Failed} in {Inbox.Elapsed.TotalSeconds:F2} s, {InboxPersisted} rows){Failures(Inbox)} | {Ratio(Inbox.PerSecond)} | ≥ 5,000/s: {(Inbox.PerSecond >= 5_000 && InboxPersisted == Inbox.Ok ? "met" : "missed")} |");
+            sb.AppendLine("| metric | value | ratio to /health | server + PostgreSQL CPU per request | target |");
+            sb.AppendLine("|---|---|---|---|---|");
+            sb.AppendLine(inv, $"| GET /health (baseline: mean of before {Rate(HealthBefore!.PerSecond)} and after {Rate(HealthAfter!.PerSecond)}) | {Rate(Baseline)} | 1.000 | {Cpu(HealthBefore)} | |");
+            sb.AppendLine(inv, $"| WebFinger GET | {Rate(WebFinger!.PerSecond)}{Failures(WebFinger)} | {Ratio(WebFinger.PerSecond)} | {Cpu(WebFinger)} | ≥ 20,000/s: {(WebFinger.PerSecond >= 20_000 ? "met" : "missed")} |");
+            sb.AppendLine(inv, $"| actor document GET | {Rate(Actor!.PerSecond)}{Failures(Actor)} | {Ratio(Actor.PerSecond)} | {Cpu(Actor)} | |");
+            sb.AppendLine(inv, $"| signed inbox POSTs accepted (202) and persisted | {Rate(Inbox!.PerSecond)} ({Inbox.Ok} of {Inbox.Ok + Inbox.Failed} in {Inbox.Elapsed.TotalSeconds:F2} s, {InboxPersisted} rows){Failures(Inbox)} | {Ratio(Inbox.PerSecond)} | {Cpu(Inbox)} (the worker applying meanwhile included) | ≥ 5,000/s: {(Inbox.PerSecond >= 5_000 && InboxPersisted == Inbox.Ok ? "met" : "missed")} |");
             var applied = InboxStates.Where(s => s.Key != 0).Sum(s => s.Value);
             var appliedRate = applied / InboxApplied.TotalSeconds;
-            sb.AppendLine(inv, $"| inbox worker: the same activities applied (first POST → last applied) | {Rate(appliedRate)} ({applied} of {Inbox.Ok} applied after {InboxApplied.TotalSeconds:F1} s; states {string.Join(", ", InboxStates.Select(s => $"{s.Key}: {s.Value}"))}; {StatusesStored} statuses stored) | {Ratio(appliedRate)} | |");
+            sb.AppendLine(inv, $"| inbox worker: the same activities applied (first POST → last applied) | {Rate(appliedRate)} ({applied} of {Inbox.Ok} applied after {InboxApplied.TotalSeconds:F1} s; states {string.Join(", ", InboxStates.Select(s => $"{s.Key}: {s.Value}"))}; {StatusesStored} statuses stored) | {Ratio(appliedRate)} | {Cpu(InboxEndToEndCpu.Server, InboxEndToEndCpu.Postgres, Inbox.Ok)} received and applied | |");
             foreach (var round in FanOut)
             {
                 var time = round.AllDelivered is { } t ? $"{t.TotalSeconds:F2} s" : "timed out";
-                sb.AppendLine(inv, $"| fan-out round {round.Round}: POST /api/v1/statuses → verified Create at all {options.Followers} shared inboxes | {time} (POST answered in {round.PostAnswered.TotalMilliseconds:F0} ms; {round.Hosts} hosts; signatures {string.Join(", ", round.Schemes.Select(s => $"{s.Key} {s.Value}"))}; {round.Rejected} refused) | | about 1 s{(round.AllDelivered is { } d ? (d.TotalSeconds <= 1.5 ? ": met" : ": missed") : ": missed")} |");
+                sb.AppendLine(inv, $"| fan-out round {round.Round}: POST /api/v1/statuses → verified Create at all {options.Followers} shared inboxes | {time} (POST answered in {round.PostAnswered.TotalMilliseconds:F0} ms; {round.Hosts} hosts; signatures {string.Join(", ", round.Schemes.Select(s => $"{s.Key} {s.Value}"))}; {round.Rejected} refused) | | | about 1 s{(round.AllDelivered is { } d ? (d.TotalSeconds <= 1.5 ? ": met" : ": missed") : ": missed")} |");
             }
-            sb.AppendLine(inv, $"| memory: server RSS after start-up and {options.SettleSeconds} s idle | {Mb(IdleRss)} | | < 150 MB: {(IdleRss < 150L * 1024 * 1024 ? "met" : "missed")} |");
-            sb.AppendLine(inv, $"| memory: server peak RSS during the load (sampled every 100 ms; kernel high-water mark {Mb(PeakRssHighWater)}) | {Mb(PeakRssSampled)} | | |");
-            sb.AppendLine(inv, $"| memory: embedded PostgreSQL, summed PSS, idle → after the load | {Mb(IdlePostgresPss)} → {Mb(FinalPostgresPss)} | | |");
+            sb.AppendLine(inv, $"| memory: server RSS after start-up and {options.SettleSeconds} s idle | {Mb(IdleRss)} | | | < 150 MB: {(IdleRss < 150L * 1024 * 1024 ? "met" : "missed")} |");
+            sb.AppendLine(inv, $"| memory: server peak RSS during the load (sampled every 100 ms; kernel high-water mark {Mb(PeakRssHighWater)}) | {Mb(PeakRssSampled)} | | | |");
+            sb.AppendLine(inv, $"| memory: embedded PostgreSQL, summed PSS, idle → after the load | {Mb(IdlePostgresPss)} → {Mb(FinalPostgresPss)} | | | |");
+            sb.AppendLine();
+            sb.Append(inv, $"CPU-bound estimate if the server and its PostgreSQL had the {Environment.ProcessorCount} cores to themselves (cores ÷ CPU per request): ")
+              .AppendLine(inv, $"/health {Capacity(HealthBefore)}, WebFinger {Capacity(WebFinger)}, actor {Capacity(Actor)}, inbox POST {Capacity(Inbox)}, inbox POST received and applied {Capacity(InboxEndToEndCpu.Server + InboxEndToEndCpu.Postgres, Inbox.Ok)}.");
             sb.AppendLine();
             sb.Append(inv, $"Follow set-up: {FollowPosts!.Ok} signed Follows accepted; all recorded and their Accepts delivered in {FollowSetUp.TotalSeconds:F1} s. ")
               .AppendLine(inv, $"Deliveries received by the remote hosts over the run: {string.Join(", ", Received.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}"))}.");

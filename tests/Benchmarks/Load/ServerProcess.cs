@@ -168,6 +168,71 @@ sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>CPU time (user + system) the server process has used so far.</summary>
+    public TimeSpan ServerCpu() => CpuOf(_process.Id, includeReapedChildren: false);
+
+    /// <summary>
+    /// CPU time used so far by the embedded PostgreSQL: the postmaster, its live children, and the children it has
+    /// already reaped (backends of closed connections).
+    /// </summary>
+    public TimeSpan PostgresCpu()
+    {
+        var postmaster = Postmaster();
+        if (postmaster is null) return TimeSpan.Zero;
+        var total = CpuOf(postmaster.Value, includeReapedChildren: true);
+        foreach (var pid in ChildrenOf(postmaster.Value)) total += CpuOf(pid, includeReapedChildren: false);
+        return total;
+    }
+
+    int? Postmaster()
+    {
+        try
+        {
+            using var stream = new FileStream(Path.Combine(DataDirectory, "postgres", "postmaster.pid"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            return int.Parse(reader.ReadLine()!.Trim(), CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    static IEnumerable<int> ChildrenOf(int parent)
+    {
+        var parentText = parent.ToString(CultureInfo.InvariantCulture);
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == parent) continue;
+            var fields = StatFields(pid);
+            if (fields is { Length: > 1 } && fields[1] == parentText) yield return pid;
+        }
+    }
+
+    /// <summary>The fields of /proc/PID/stat after the parenthesised command name (state, ppid, ...), or null.</summary>
+    static string[]? StatFields(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    static TimeSpan CpuOf(int pid, bool includeReapedChildren)
+    {
+        // utime, stime, cutime, cstime are stat fields 14-17, i.e. 11-14 after the command name; in clock ticks (USER_HZ, 100 on Linux).
+        var fields = StatFields(pid);
+        if (fields is null || fields.Length < 15) return TimeSpan.Zero;
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        if (includeReapedChildren) ticks += long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
     static long Pss(int pid)
     {
         try
