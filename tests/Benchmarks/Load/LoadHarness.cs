@@ -405,8 +405,8 @@ static class LoadHarness
             sb.AppendLine();
             sb.Append(inv, $"Machine: {Environment.ProcessorCount} cores ({CpuModel()}), {Environment.OSVersion}, .NET {Environment.Version}. ")
               .AppendLine("The load generator, the simulated remote hosts, the server and its PostgreSQL all share these cores, " +
-                               "so every rate here is a floor for the server alone; ratios to /health are the comparable figures, and CPU time per request " +
-                          "(read from /proc, 10 ms resolution) is the figure least disturbed by other work on the machine.");
+                               "so every rate here is a floor for the server alone. Ratios to /health are the comparable figures; CPU time per request " +
+                          "(from /proc, 10 ms resolution) is less disturbed by other work than the rates are, though contention inflates it too.");
             sb.Append(inv, $"Settings: {options.Concurrency} requests in flight, {options.Seconds} s per GET phase, {options.InboxActivities} inbox POSTs, ")
               .AppendLine(inv, $"{options.Followers} followers on distinct hosts, {options.Rounds} fan-out rounds. Server start-up (with initdb): {StartUp.TotalSeconds:F1} s.");
             sb.AppendLine();
