@@ -110,8 +110,9 @@ public static class FellowsHost
     /// </summary>
     public static string WithAutoPrepare(string connectionString)
     {
-        if (connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)
-            || connectionString.Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
+        // The generic builder keeps only the keys that were written, so "said anything" can be told from a default.
+        var written = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (written.Keys.Cast<string>().Any(k => k.Replace(" ", "", StringComparison.Ordinal).Contains("autoprepare", StringComparison.OrdinalIgnoreCase)))
             return connectionString;
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64, AutoPrepareMinUsages = 2 };
         return builder.ConnectionString;
