@@ -85,7 +85,7 @@ public static class FellowsHost
             .SetApplicationName("fellows")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(instance.DataDirectoryFullPath, "keys")));
         services.TryAddSingleton(TimeProvider.System);
-        services.AddNpgsqlDataSource(connectionString);
+        services.AddNpgsqlDataSource(WithAutoPrepare(connectionString));
 
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -123,6 +123,22 @@ public static class FellowsHost
         // Outbound delivery (transactional outbox, fan-out, delivery workers) and scheduled jobs (Quartz).
         services.AddDelivery(builder.Configuration);
         services.AddJobs(builder.Configuration, connectionString);
+    }
+
+    /// <summary>
+    /// Lets Npgsql prepare the statements a connection runs repeatedly (the inbox's lookups and insert, account
+    /// lookups for WebFinger and actor documents), so PostgreSQL stops parsing and planning them on every request.
+    /// A connection string that says anything about auto-preparation (e.g. <c>Max Auto Prepare=0</c> behind a
+    /// pooler that cannot carry prepared statements) is left as it is.
+    /// </summary>
+    public static string WithAutoPrepare(string connectionString)
+    {
+        // The generic builder keeps only the keys that were written, so "said anything" can be told from a default.
+        var written = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (written.Keys.Cast<string>().Any(k => k.Replace(" ", "", StringComparison.Ordinal).Contains("autoprepare", StringComparison.OrdinalIgnoreCase)))
+            return connectionString;
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64, AutoPrepareMinUsages = 2 };
+        return builder.ConnectionString;
     }
 
     static async Task InitialiseAsync(IServiceProvider services, CancellationToken ct)

@@ -12,6 +12,22 @@ namespace Fellows.Server.Tests.Hosting;
 public class StartupTests
 {
     [Test]
+    public async Task Start_data_source_prepares_repeated_statements_unless_the_connection_string_says_otherwise()
+    {
+        await using var instance = await FellowsInstance.StartAsync("prepared");
+        var configured = new NpgsqlConnectionStringBuilder(instance.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString);
+        Assert.That(configured.MaxAutoPrepare, Is.EqualTo(64));
+        Assert.That(configured.AutoPrepareMinUsages, Is.EqualTo(2));
+
+        // An operator behind a pooler without prepared statements turns it off, and that is kept.
+        var off = new NpgsqlConnectionStringBuilder(Fellows.Server.Hosting.FellowsHost.WithAutoPrepare("Host=db;Database=f;Max Auto Prepare=0"));
+        Assert.That(off.MaxAutoPrepare, Is.Zero);
+        // A database that merely has the words in its name is not a setting.
+        var named = new NpgsqlConnectionStringBuilder(Fellows.Server.Hosting.FellowsHost.WithAutoPrepare("Host=db;Database=no_autoprepare"));
+        Assert.That(named.MaxAutoPrepare, Is.EqualTo(64));
+    }
+
+    [Test]
     public async Task Start_fresh_database_applies_every_migration_once()
     {
         await using var instance = await FellowsInstance.StartAsync("startup");

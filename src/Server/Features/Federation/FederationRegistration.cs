@@ -49,6 +49,7 @@ public static class FederationRegistration
         services.AddSingleton<ActorDocuments>();
         services.AddSingleton<IDeliverySender, SignedDeliverySender>();
         services.AddSingleton<InboxProcessor>();
+        services.AddSingleton<InboxSignals>();
         services.AddHostedService<InboxWorker>();
         return services;
     }

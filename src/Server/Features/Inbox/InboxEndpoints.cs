@@ -28,7 +28,7 @@ public static class InboxEndpoints
     static IResult Refuse(int status, string reason) => Results.Json(new { error = reason }, statusCode: status);
 
     public static async Task<IResult> Receive(HttpContext context, string? username, NpgsqlDataSource db,
-        RequestSignatures signatures, TimeProvider clock, ILogger<InboxMarker> logger, CancellationToken ct)
+        RequestSignatures signatures, InboxSignals signals, TimeProvider clock, ILogger<InboxMarker> logger, CancellationToken ct)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = JsonLimits.MaxBytes;
@@ -86,9 +86,10 @@ public static class InboxEndpoints
 
         // Activities without an id (transient ones) are identified by their content, so a replay is still caught.
         var id = activity.Id ?? "urn:sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
+        long? stored;
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
-            await conn.ExecuteAsync(new CommandDefinition(InboxQueries.Insert, new
+            stored = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(InboxQueries.Insert, new
             {
                 activityId = id,
                 activityType = activity.Type,
@@ -99,6 +100,7 @@ public static class InboxEndpoints
                 now,
             }, cancellationToken: ct));
         }
+        if (stored is not null) signals.ActivityStored();
         return Results.Accepted();
     }
 
@@ -119,14 +121,14 @@ static class InboxQueries
                (SELECT id FROM accounts WHERE @username::text IS NOT NULL AND lower(username) = lower(@username) AND domain IS NULL) AS recipient_id
         """;
 
-    /// <summary>Replays collide on the activity id and are dropped; NOTIFY wakes the worker on commit.</summary>
+    /// <summary>
+    /// Replays collide on the activity id and are dropped (no id comes back). No NOTIFY here: see <see cref="InboxSignals"/>.
+    /// </summary>
     public const string Insert = """
-        WITH ins AS (
-            INSERT INTO inbox_activities (activity_id, activity_type, actor_uri, key_id, recipient_account_id, body, received_at, next_attempt_at)
-            VALUES (@activityId, @activityType, @actorUri, @keyId, @recipient, @body, @now, @now)
-            ON CONFLICT (activity_id) DO NOTHING
-            RETURNING id)
-        SELECT pg_notify('fellows_inbox', '') FROM ins
+        INSERT INTO inbox_activities (activity_id, activity_type, actor_uri, key_id, recipient_account_id, body, received_at, next_attempt_at)
+        VALUES (@activityId, @activityType, @actorUri, @keyId, @recipient, @body, @now, @now)
+        ON CONFLICT (activity_id) DO NOTHING
+        RETURNING id
         """;
 
     public const string Claim = """

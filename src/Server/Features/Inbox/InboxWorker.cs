@@ -7,11 +7,10 @@ namespace Fellows.Server.Features.Inbox;
 /// Applies stored inbound activities: woken by NOTIFY on commit, with a poll as a safety net; claims in batches
 /// with SKIP LOCKED so several nodes share the work; a lease returns a crashed claim to the pool.
 /// </summary>
-public sealed class InboxWorker(NpgsqlDataSource db, InboxProcessor processor, TimeProvider clock, ILogger<InboxWorker> logger) : BackgroundService
+public sealed class InboxWorker(NpgsqlDataSource db, InboxProcessor processor, InboxSignals signals, TimeProvider clock, ILogger<InboxWorker> logger) : BackgroundService
 {
     static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
     static readonly TimeSpan Poll = TimeSpan.FromSeconds(5);
-    readonly SemaphoreSlim _wake = new(0);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -26,7 +25,7 @@ public sealed class InboxWorker(NpgsqlDataSource db, InboxProcessor processor, T
             {
                 logger.LogWarning(e, "Inbox batch failed");
             }
-            try { await _wake.WaitAsync(Poll, stoppingToken); }
+            try { await signals.WaitAsync(Poll, stoppingToken); }
             catch (OperationCanceledException) { return; }
         }
     }
@@ -38,8 +37,8 @@ public sealed class InboxWorker(NpgsqlDataSource db, InboxProcessor processor, T
             try
             {
                 await using var conn = await db.OpenConnectionAsync(ct);
-                conn.Notification += (_, _) => _wake.Release();
-                await using (var cmd = new NpgsqlCommand("LISTEN fellows_inbox", conn)) await cmd.ExecuteNonQueryAsync(ct);
+                conn.Notification += (_, _) => signals.WakeLocal();
+                await using (var cmd = new NpgsqlCommand($"LISTEN {InboxSignals.NotifyChannel}", conn)) await cmd.ExecuteNonQueryAsync(ct);
                 while (!ct.IsCancellationRequested) await conn.WaitAsync(ct);
             }
             catch (OperationCanceledException) { return; }
