@@ -109,6 +109,7 @@ public static class FellowsHost
         services.AddSingleton<StatusPresenter>();
         services.AddSingleton<FollowService>();
         services.AddSingleton<FollowMigration>();
+        services.AddSingleton<PublicDocumentCache>();
         services.AddSingleton<MediaStore>();
         services.AddSingleton<MediaService>();
         services.AddSingleton<MediaPresenter>();

@@ -21,6 +21,13 @@ public class ProfileApiTests
     public async Task Form_update_sets_name_bio_fields_and_defaults_and_verify_credentials_shows_the_source()
     {
         var ivy = await _instance.CreateMemberAsync("ivy");
+        // Fetched once before the change, so a cached copy would show the old profile.
+        using (var before = new HttpRequestMessage(HttpMethod.Get, ivy.ActorId))
+        {
+            before.Headers.Accept.ParseAdd("application/activity+json");
+            Assert.That((await Api.JsonAsync(await _instance.Client.SendAsync(before))).TryGetProperty("name", out _), Is.False);
+            Assert.That((await _instance.Client.GetAsync(new Uri($"/.well-known/webfinger?resource=acct:ivy@{_instance.Domain}", UriKind.Relative))).IsSuccessStatusCode, Is.True);
+        }
         using var form = new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["display_name"] = "Ivy of the Bakery",

@@ -105,12 +105,9 @@ public class FederationTests
         var actors = _a.Services.GetRequiredService<Fellows.Server.Features.Federation.RemoteActors>();
         Assert.That(await actors.ResolveAsync(lea.ActorId, forceRefresh: false, CancellationToken.None), Is.Not.Null);
 
-        await using (var onB = new Npgsql.NpgsqlConnection(_b.ConnectionString))
-        {
-            await onB.OpenAsync();
-            await using var rename = new Npgsql.NpgsqlCommand("UPDATE accounts SET display_name = 'Lea of the Bakery' WHERE username = 'lea'", onB);
-            await rename.ExecuteNonQueryAsync();
-        }
+        // Renamed through the API: nobody on A follows lea, so A hears of it only by refetching.
+        await Api.JsonAsync(await lea.Api.PatchAsJsonAsync(new Uri("/api/v1/accounts/update_credentials", UriKind.Relative),
+            new { display_name = "Lea of the Bakery" }));
         await using var onA = new Npgsql.NpgsqlConnection(_a.ConnectionString);
         await onA.OpenAsync();
         await using (var age = new Npgsql.NpgsqlCommand("UPDATE accounts SET fetched_at = now() - interval '2 days' WHERE uri = @uri", onA))

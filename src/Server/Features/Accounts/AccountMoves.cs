@@ -14,7 +14,7 @@ namespace Fellows.Server.Features.Accounts;
 /// elsewhere are told by a Move, which their servers honour only because the alias agrees.
 /// </summary>
 public sealed class AccountMoves(NpgsqlDataSource db, RemoteActors remote, InstanceUrls urls, OutboundPublisher publisher,
-    FollowMigration migration, TimeProvider clock)
+    FollowMigration migration, Discovery.PublicDocumentCache documents, TimeProvider clock)
 {
     public const int MaxAliases = 10;
 
@@ -57,6 +57,7 @@ public sealed class AccountMoves(NpgsqlDataSource db, RemoteActors remote, Insta
             new { aliases, now = clock.GetUtcNow(), id = accountId }, tx, cancellationToken: ct));
         await publisher.ActorUpdatedAsync(conn, tx, await conn.AccountByIdAsync(accountId, tx, ct), ct);
         await tx.CommitAsync(ct);
+        documents.Invalidate(me.Username);
         return aliases;
     }
 
@@ -87,6 +88,7 @@ public sealed class AccountMoves(NpgsqlDataSource db, RemoteActors remote, Insta
         await publisher.ActorUpdatedAsync(conn, tx, me, ct, movedTo: target.Uri);
         await publisher.MovedAsync(conn, tx, me, target, ct);
         await tx.CommitAsync(ct);
+        documents.Invalidate(me.Username);
         return await conn.AccountByIdAsync(accountId, null, ct);
     }
 

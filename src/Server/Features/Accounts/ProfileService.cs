@@ -58,7 +58,7 @@ public sealed record ProfileSource
 /// Members edit their own profile; each change is committed with an Update of their actor to their followers'
 /// servers, so the rest of the fediverse sees the new name, bio and fields.
 /// </summary>
-public sealed class ProfileService(NpgsqlDataSource db, InstanceUrls urls, OutboundPublisher publisher, MediaStore media)
+public sealed class ProfileService(NpgsqlDataSource db, InstanceUrls urls, OutboundPublisher publisher, MediaStore media, Discovery.PublicDocumentCache documents)
 {
     public const int MaxDisplayName = 30;
     public const int MaxNote = 500;
@@ -131,6 +131,7 @@ public sealed class ProfileService(NpgsqlDataSource db, InstanceUrls urls, Outbo
         var account = await conn.AccountByIdAsync(accountId, tx, ct);
         await publisher.ActorUpdatedAsync(conn, tx, account, ct);
         await tx.CommitAsync(ct);
+        documents.Invalidate(account.Username);
         return account;
     }
 

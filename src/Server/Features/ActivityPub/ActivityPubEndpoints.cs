@@ -57,17 +57,32 @@ public static class ActivityPubEndpoints
         return doc is null ? Results.NotFound() : Json(ActivityPubWriter.Actor(doc));
     }
 
-    public static async Task<IResult> Actor(string username, HttpRequest request, AccountService accounts, ActorDocuments actors, InstanceUrls urls, CancellationToken ct)
+    public static async Task<IResult> Actor(string username, HttpRequest request, AccountService accounts, ActorDocuments actors, InstanceUrls urls,
+        Discovery.PublicDocumentCache cache, CancellationToken ct)
     {
-        var account = await accounts.FindLocalAsync(username, ct);
-        if (account is null || account.ActorType == "Application") return Results.NotFound();
-        if (account.DeletedAt is not null || account.SuspendedAt is not null)
-            return Json(ActivityPubWriter.Tombstone(account.Uri, account.ActorType, account.DeletedAt, withContext: true), 410);
-        if (!WantsActivityJson(request)) return Results.Redirect(urls.Profile(account.Username));
-        var doc = await actors.BuildAsync(account, ct);
-        if (doc is null) return Results.NotFound();
-        var json = ActivityPubWriter.Actor(doc);
-        return Json(FetchAuthorization.IsUnsignedInAuthorizedMode(request.HttpContext) ? KeyOnly(json) : json);
+        if (!WantsActivityJson(request))
+            return await accounts.FindLocalAsync(username, ct) is { ActorType: not "Application", DeletedAt: null } found
+                ? Results.Redirect(urls.Profile(found.Username))
+                : Results.NotFound();
+        // Actor documents are the most-fetched thing a server serves (every key check); keep them rendered a while.
+        IResult? other = null;
+        var json = await cache.GetOrRenderAsync(Discovery.PublicDocumentCache.Actor, username, async () =>
+        {
+            var account = await accounts.FindLocalAsync(username, ct);
+            if (account is null || account.ActorType == "Application") { other = Results.NotFound(); return null; }
+            if (account.DeletedAt is not null || account.SuspendedAt is not null)
+            {
+                other = Json(ActivityPubWriter.Tombstone(account.Uri, account.ActorType, account.DeletedAt, withContext: true), 410);
+                return null;
+            }
+            var doc = await actors.BuildAsync(account, ct);
+            if (doc is null) { other = Results.NotFound(); return null; }
+            return ActivityPubWriter.Serialize(ActivityPubWriter.Actor(doc));
+        });
+        if (json is null) return other ?? Results.NotFound();
+        if (FetchAuthorization.IsUnsignedInAuthorizedMode(request.HttpContext))
+            return Json(KeyOnly(JsonNode.Parse(json)!.AsObject()));
+        return Results.Text(json, ActivityStreams.ActivityJson + "; charset=utf-8");
     }
 
     static readonly string[] KeyOnlyProperties =

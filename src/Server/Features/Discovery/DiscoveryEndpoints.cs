@@ -28,37 +28,44 @@ public static class DiscoveryEndpoints
     /// Resolves <c>acct:user@domain</c> and actor or profile URLs. The instance actor answers for the bare
     /// origin too (FEP-d556). Browsers may call this from other origins, hence CORS.
     /// </summary>
-    public static async Task<IResult> WebFinger(HttpContext context, string? resource, InstanceUrls urls, AccountService accounts, InstanceActor instance, CancellationToken ct)
+    public static async Task<IResult> WebFinger(HttpContext context, string? resource, InstanceUrls urls, AccountService accounts, InstanceActor instance,
+        PublicDocumentCache cache, CancellationToken ct)
     {
         context.Response.Headers.AccessControlAllowOrigin = "*";
         if (string.IsNullOrWhiteSpace(resource))
             return Results.BadRequest(new { error = "resource parameter is required" });
 
-        Account? account = null;
+        string? jrd;
         if (resource.StartsWith("acct:", StringComparison.OrdinalIgnoreCase) || (!resource.Contains("://", StringComparison.Ordinal) && resource.Contains('@', StringComparison.Ordinal)))
         {
             if (!AccountHandle.TryParse(resource, out var handle)) return Results.BadRequest(new { error = "malformed acct resource" });
             if (!string.Equals(handle.Host, urls.Domain, StringComparison.OrdinalIgnoreCase)) return Results.NotFound();
-            account = string.Equals(handle.User, urls.Domain, StringComparison.OrdinalIgnoreCase)
-                ? instance.Account
-                : await accounts.FindLocalAsync(handle.User, ct);
+            // The common case, a member's handle, is answered from the cache.
+            jrd = string.Equals(handle.User, urls.Domain, StringComparison.OrdinalIgnoreCase)
+                ? Render(instance.Account, urls)
+                : await cache.GetOrRenderAsync(PublicDocumentCache.WebFinger, handle.User, async () => Render(await accounts.FindLocalAsync(handle.User, ct), urls));
         }
         else if (resource.TrimEnd('/') == urls.Base || resource == urls.InstanceActor)
         {
-            account = instance.Account;
+            jrd = Render(instance.Account, urls);
         }
         else if (resource.StartsWith(urls.Base + "/", StringComparison.Ordinal))
         {
-            account = await accounts.FindByUriAsync(resource, ct);
+            var account = await accounts.FindByUriAsync(resource, ct);
             if (account is null && resource.StartsWith(urls.Base + "/@", StringComparison.Ordinal))
                 account = await accounts.FindLocalAsync(resource[(urls.Base.Length + 2)..], ct);
+            jrd = Render(account, urls);
         }
-        if (account is null || !account.IsLocal || account.SuspendedAt is not null || account.DeletedAt is not null)
-            return Results.NotFound();
+        else jrd = null;
+        return jrd is null ? Results.NotFound() : Results.Text(jrd, Jrd.MediaType + "; charset=utf-8");
+    }
 
-        var jrd = Jrd.ForActor($"{account.Username}@{urls.Domain}", account.Uri, account.ActorType == "Person" ? account.Url : null,
-            $"{urls.Base}/authorize_interaction?uri={{uri}}");
-        return Results.Text(jrd.ToJson().ToJsonString(), Jrd.MediaType + "; charset=utf-8");
+    /// <summary>The JRD of a local, live account; null for anyone else.</summary>
+    static string? Render(Account? account, InstanceUrls urls)
+    {
+        if (account is null || !account.IsLocal || account.SuspendedAt is not null || account.DeletedAt is not null) return null;
+        return Jrd.ForActor($"{account.Username}@{urls.Domain}", account.Uri, account.ActorType == "Person" ? account.Url : null,
+            $"{urls.Base}/authorize_interaction?uri={{uri}}").ToJson().ToJsonString();
     }
 
     public static IResult HostMetaXml(HttpContext context, InstanceUrls urls)

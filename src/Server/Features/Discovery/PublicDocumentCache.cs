@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Caching.Memory;
+
+namespace Fellows.Server.Features.Discovery;
+
+/// <summary>
+/// The most-fetched public documents (WebFinger answers and actor documents of members), kept rendered for a short
+/// while: other servers ask for them on every first contact and every key check. A member's own changes drop
+/// their entries at once on this node; other nodes, and changes made from the command line, catch up within
+/// <see cref="Lifetime"/>.
+/// </summary>
+public sealed class PublicDocumentCache : IDisposable
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
+
+    readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = 20_000 });
+
+    static string Key(string kind, string username) => $"{kind}:{username.ToLowerInvariant()}";
+
+    /// <summary>The cached document, or the one <paramref name="render"/> makes (null is not cached: not found, gone).</summary>
+    public async Task<string?> GetOrRenderAsync(string kind, string username, Func<Task<string?>> render)
+    {
+        var key = Key(kind, username);
+        if (_cache.TryGetValue(key, out string? cached)) return cached;
+        var rendered = await render();
+        if (rendered is not null)
+            _cache.Set(key, rendered, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = Lifetime, Size = 1 });
+        return rendered;
+    }
+
+    /// <summary>Forgets everything cached for a member (after a profile edit, alias, move or key change).</summary>
+    public void Invalidate(string username)
+    {
+        foreach (var kind in Kinds) _cache.Remove(Key(kind, username));
+    }
+
+    public const string WebFinger = "webfinger", Actor = "actor";
+    static readonly string[] Kinds = [WebFinger, Actor];
+
+    public void Dispose() => _cache.Dispose();
+}
