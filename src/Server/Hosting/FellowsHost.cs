@@ -16,6 +16,7 @@ using Fellows.Server.Features.Media;
 using Fellows.Server.Features.OAuth;
 using Fellows.Server.Features.Filters;
 using Fellows.Server.Features.Lists;
+using Fellows.Server.Features.Push;
 using Fellows.Server.Features.Search;
 using Fellows.Server.Features.Mastodon;
 using Fellows.Server.Features.Notifications;
@@ -110,6 +111,8 @@ public static class FellowsHost
         services.AddSingleton<FollowService>();
         services.AddSingleton<FollowMigration>();
         services.AddSingleton<PublicDocumentCache>();
+        services.AddSingleton<PushService>();
+        services.AddHostedService<PushWorker>();
         services.AddSingleton<MediaStore>();
         services.AddSingleton<MediaService>();
         services.AddSingleton<MediaPresenter>();
@@ -169,6 +172,7 @@ public static class FellowsHost
         app.MapSearchEndpoints();
         app.MapListEndpoints();
         app.MapFilterEndpoints();
+        app.MapPushEndpoints();
         app.MapDeliberationContextEndpoints();
         app.MapOAuth();
         app.MapInstanceApiEndpoints();

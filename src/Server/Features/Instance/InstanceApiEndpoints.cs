@@ -60,9 +60,11 @@ public static class InstanceApiEndpoints
 
     static IResult Png(byte[] bytes) => Results.Bytes(bytes, "image/png");
 
-    public static async Task<IResult> InstanceV2(InstanceUrls urls, IOptions<InstanceOptions> options, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> InstanceV2(InstanceUrls urls, IOptions<InstanceOptions> options, NpgsqlDataSource db, TimeProvider clock,
+        Push.PushService push, CancellationToken ct)
     {
         var o = options.Value;
+        var vapid = (await push.KeysAsync(ct)).Public;
         var stats = await StatsAsync(db, clock, ct);
         return Results.Json(new
         {
@@ -83,7 +85,7 @@ public static class InstanceApiEndpoints
             Configuration = new
             {
                 Urls = new { Streaming = Streaming(urls), Status = (string?)null, About = $"{urls.Base}/about", PrivacyPolicy = (string?)null, TermsOfService = (string?)null },
-                Vapid = new { PublicKey = "" },
+                Vapid = new { PublicKey = vapid },
                 Accounts = new { MaxFeaturedTags = 10, MaxPinnedStatuses },
                 Statuses = StatusLimits(),
                 MediaAttachments = MediaLimits(),
