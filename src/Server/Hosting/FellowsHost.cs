@@ -14,6 +14,7 @@ using Fellows.Server.Features.Instance;
 using Fellows.Server.Features.Media;
 using Fellows.Server.Features.OAuth;
 using Fellows.Server.Features.Statuses;
+using Fellows.Server.Features.Streaming;
 using Fellows.Server.Features.Timelines;
 using Fellows.Server.Jobs;
 using Microsoft.AspNetCore.Authentication;
@@ -114,6 +115,8 @@ public static class FellowsHost
 
         // Outbound delivery (transactional outbox, fan-out, delivery workers) and scheduled jobs (Quartz).
         services.AddDelivery(builder.Configuration);
+        // Streaming API: every node listens for the database's announcements and serves its own connections.
+        services.AddStreaming(builder.Configuration);
         services.AddJobs(builder.Configuration, connectionString);
     }
 
@@ -127,6 +130,7 @@ public static class FellowsHost
 
     static void MapEndpoints(WebApplication app)
     {
+        app.UseWebSockets();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
@@ -138,6 +142,7 @@ public static class FellowsHost
         app.MapStatusEndpoints();
         app.MapMediaEndpoints();
         app.MapTimelineEndpoints();
+        app.MapStreamingEndpoints();
         app.MapDeliberationContextEndpoints();
         app.MapOAuth();
     }
