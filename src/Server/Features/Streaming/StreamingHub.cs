@@ -69,8 +69,9 @@ public sealed class StreamingHub(
                 {
                     await DispatchAsync(e, stoppingToken);
                 }
-                catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or JsonException or TimeoutException)
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
+                    // One bad event (or a failing renderer from another feature) must not end streaming for the node.
                     log.LogWarning(ex, "Could not stream a {Event} event", e.Event);
                 }
             }
