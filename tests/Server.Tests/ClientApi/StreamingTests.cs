@@ -99,7 +99,11 @@ public class StreamingTests
             Assert.That(status.GetProperty("created_at").GetString(), Does.EndWith("Z"));
         });
 
-        // Rendered for ben, not for the author: his own favourite shows when he has one.
+        // The same entity the REST API gives ben for that status.
+        var rest = await ben.Api.GetStringAsync(new Uri($"/api/v1/statuses/{id}", UriKind.Relative));
+        Assert.That(update.GetProperty("payload").GetString(), Is.EqualTo(rest));
+
+
         var own = await PostAsync(ben, "My own note");
         await ws.NextAsync(m => IsStatus(m, "update", own.GetProperty("id").GetString()!, "user"), "ben's own post");
 
@@ -396,5 +400,27 @@ public class StreamingTests
         var id = (await PostAsync(rio, "written on node one")).GetProperty("id").GetString()!;
         await ws.NextAsync(m => IsStatus(m, "update", id, "user"), "the post on node two's stream");
         Assert.That(node2.Services.GetRequiredService<StreamingHub>().ConnectionCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Stopping_a_node_closes_its_streams_promptly()
+    {
+        var node = await FellowsInstance.StartAsync("streamstop", settings: Fast);
+        try
+        {
+            var sam = await node.CreateMemberAsync("sam");
+            await using var ws = await WebSocketStream.ConnectAsync(node, sam.Token, "?stream=user");
+            var (sse, _) = await EventStreamClient.OpenAsync(node, "/api/v1/streaming/user", sam.Token);
+            await using var events = sse!;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await node.StopAsync();
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), "open streams do not hold the shutdown");
+            Assert.That(await ws.ClosedAsync(), Is.True);
+            Assert.That(ws.CloseStatus, Is.EqualTo(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable));
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
     }
 }

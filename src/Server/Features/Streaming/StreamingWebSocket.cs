@@ -26,21 +26,26 @@ sealed class StreamingWebSocket(WebSocket socket, StreamConnection connection) :
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping, aborted, connection.Overflowed);
         var ct = stop.Token;
-        try
+        // Receiving is never cancelled: a cancelled receive aborts the socket, and then no close frame can be sent.
+        // It ends when the client closes (or answers our close), or the connection breaks.
+        var receiving = ReceiveLoopAsync(ct);
+        var sending = SendLoopAsync(initialError, ct);
+        await Task.WhenAny(sending, receiving);
+        await stop.CancelAsync();
+        await Quietly(sending);
+        if (!receiving.IsCompleted)
         {
-            if (initialError is not null)
-                await SendErrorAsync(initialError.Message, StreamingEndpoints.StatusCodeOf(initialError), ct);
-            var sending = SendLoopAsync(ct);
-            var receiving = ReceiveLoopAsync(ct);
-            await Task.WhenAny(sending, receiving);
-            await stop.CancelAsync();
-            await Task.WhenAll(Quietly(sending), Quietly(receiving));
+            // We end the session (shutdown, or the client fell too far behind): say why, wait briefly for the answer.
+            var overflowed = connection.Overflowed.IsCancellationRequested;
+            await CloseAsync(overflowed ? WebSocketCloseStatus.PolicyViolation : WebSocketCloseStatus.EndpointUnavailable,
+                overflowed ? "Too many events waiting" : "Server shutting down");
+            var answered = Quietly(receiving);
+            if (await Task.WhenAny(answered, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None)) != answered)
+                socket.Abort();
         }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException)
-        {
-        }
-        await CloseAsync(connection.Overflowed.IsCancellationRequested ? WebSocketCloseStatus.PolicyViolation : WebSocketCloseStatus.EndpointUnavailable,
-            connection.Overflowed.IsCancellationRequested ? "Too many events waiting" : "Server shutting down");
+        await Quietly(receiving);
+        // The client closed first: complete the closing handshake.
+        await CloseAsync(WebSocketCloseStatus.NormalClosure, "");
     }
 
     static async Task Quietly(Task task)
@@ -49,8 +54,10 @@ sealed class StreamingWebSocket(WebSocket socket, StreamConnection connection) :
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException) { }
     }
 
-    async Task SendLoopAsync(CancellationToken ct)
+    async Task SendLoopAsync(Error? initialError, CancellationToken ct)
     {
+        if (initialError is not null)
+            await SendErrorAsync(initialError.Message, StreamingEndpoints.StatusCodeOf(initialError), ct);
         await foreach (var message in connection.Queue.ReadAllAsync(ct))
             await SendAsync(Render(message), ct);
     }
@@ -59,9 +66,9 @@ sealed class StreamingWebSocket(WebSocket socket, StreamConnection connection) :
     {
         var buffer = new byte[1024];
         var message = new ArrayBufferWriter<byte>();
-        while (!ct.IsCancellationRequested)
+        while (true)
         {
-            var result = await socket.ReceiveAsync(buffer, ct);
+            var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
             if (result.MessageType == WebSocketMessageType.Close) return;
             if (message.WrittenCount + result.Count > MaxClientMessage)
             {
@@ -70,7 +77,7 @@ sealed class StreamingWebSocket(WebSocket socket, StreamConnection connection) :
             }
             message.Write(buffer.AsSpan(0, result.Count));
             if (!result.EndOfMessage) continue;
-            if (result.MessageType == WebSocketMessageType.Text) await HandleAsync(message.WrittenMemory, ct);
+            if (result.MessageType == WebSocketMessageType.Text && !ct.IsCancellationRequested) await HandleAsync(message.WrittenMemory, ct);
             message.Clear();
         }
     }
