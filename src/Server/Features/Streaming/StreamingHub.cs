@@ -168,16 +168,16 @@ public sealed class StreamingHub(
         }
         if (deliveries.Count == 0) return;
 
-        var rendered = new ConcurrentDictionary<long, string>();
-        await Parallel.ForEachAsync(deliveries.Select(d => d.Connection.Viewer).Distinct(),
+        // Each viewer's messages go out as soon as their rendering is ready; the next event waits for all of them.
+        await Parallel.ForEachAsync(deliveries.GroupBy(d => d.Connection.Viewer),
             new ParallelOptions { MaxDegreeOfParallelism = RenderParallelism, CancellationToken = ct },
-            async (viewer, token) =>
+            async (forViewer, token) =>
             {
-                var entity = await presenter.PresentAsync(status, viewer, token);
-                rendered[viewer] = JsonSerializer.Serialize(entity, json.Value.SerializerOptions);
+                var entity = await presenter.PresentAsync(status, forViewer.Key, token);
+                var payload = JsonSerializer.Serialize(entity, json.Value.SerializerOptions);
+                foreach (var (c, s) in forViewer)
+                    c.Enqueue(new StreamMessage(s.StreamArray, e.Event, payload));
             });
-        foreach (var (c, s) in deliveries)
-            c.Enqueue(new StreamMessage(s.StreamArray, e.Event, rendered[c.Viewer]));
     }
 
     async Task StatusDeletedAsync(StreamEvent e, CancellationToken ct)
