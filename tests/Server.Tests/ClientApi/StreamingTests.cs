@@ -362,7 +362,7 @@ public class StreamingTests
     }
 
     [Test]
-    public async Task Federated_post_and_delete_reach_the_followers_user_stream()
+    public async Task Federated_post_edit_and_delete_reach_the_followers_user_stream()
     {
         var pia = await _home.CreateMemberAsync("pia");
         var quin = await _away.CreateMemberAsync("quin");
@@ -380,6 +380,10 @@ public class StreamingTests
         var localId = Payload(update).GetProperty("id").GetString()!;
         Assert.That(Payload(update).GetProperty("account").GetProperty("acct").GetString(), Is.EqualTo(pia.Handle));
         await ws.NextAsync(m => IsStatus(m, "update", localId, "public:remote"), "on public:remote");
+
+        await pia.Api.PutAsJsonAsync(new Uri($"/api/v1/statuses/{post.GetProperty("id").GetString()}", UriKind.Relative), new { status = "Hello from the other co-op, edited" });
+        var edit = await ws.NextAsync(m => IsStatus(m, "status.update", localId, "user"), "the federated edit");
+        Assert.That(Payload(edit).GetProperty("content").GetString(), Does.Contain("edited"));
 
         await pia.Api.DeleteAsync(new Uri($"/api/v1/statuses/{post.GetProperty("id").GetString()}", UriKind.Relative));
         await ws.NextAsync(m => On(m, "delete", "user") && m.GetProperty("payload").GetString() == localId, "the federated delete");

@@ -26,7 +26,11 @@ BEGIN
     ELSIF OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL THEN
         kind := 'delete';
         s := NEW;
-    ELSIF NEW.deleted_at IS NULL AND NEW.edited_at IS DISTINCT FROM OLD.edited_at THEN
+    ELSIF NEW.deleted_at IS NULL
+          AND (NEW.edited_at, NEW.content, NEW.spoiler_text, NEW.sensitive)
+              IS DISTINCT FROM (OLD.edited_at, OLD.content, OLD.spoiler_text, OLD.sensitive) THEN
+        -- An edit; compared by what changed too, since two edits may carry the same timestamp (a remote's
+        -- "updated", a frozen test clock).
         kind := 'status.update';
         s := NEW;
     ELSE
@@ -46,5 +50,5 @@ $$;
 
 -- UPDATE OF: counter updates (replies, boosts, favourites) never fire it.
 CREATE TRIGGER statuses_stream
-AFTER INSERT OR DELETE OR UPDATE OF deleted_at, edited_at ON statuses
+AFTER INSERT OR DELETE OR UPDATE OF deleted_at, edited_at, content, spoiler_text, sensitive ON statuses
 FOR EACH ROW EXECUTE FUNCTION fellows_stream_status();
