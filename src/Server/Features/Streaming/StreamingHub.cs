@@ -142,7 +142,17 @@ public sealed class StreamingHub(
         var hasMedia = listeners.Any(l => l.Stream.Name is PublicMedia or PublicLocalMedia or PublicRemoteMedia)
             && await conn.ExecuteScalarAsync<bool>(new CommandDefinition(StreamingQueries.HasMedia, new { id = status.Id }, cancellationToken: ct));
 
-        var viewers = listeners.Select(l => l.Connection.Viewer).Distinct().ToArray();
+        // What the status itself decides first; the database is asked only about viewers still in question.
+        var candidates = listeners.Where(l => l.Stream.Name switch
+        {
+            User => true,
+            // Direct messages the viewer wrote or is addressed in (for a direct post, "visible" means exactly that).
+            Direct => status.VisibilityLevel == Visibility.Direct,
+            _ => PublicMatch(l.Stream, status.Visibility, status.Local, status.ReblogOfId is not null, tags, hasMedia),
+        }).ToList();
+        if (candidates.Count == 0) return;
+
+        var viewers = candidates.Select(l => l.Connection.Viewer).Distinct().ToArray();
         var audience = await AudienceAsync(conn, status.Id, viewers, ct);
         if (status.ReblogOfId is { } original)
         {
@@ -152,20 +162,9 @@ public sealed class StreamingHub(
                 ? a.Value with { Visible = a.Value.Visible && o.Visible, Blocked = a.Value.Blocked || o.Blocked }
                 : a.Value with { Visible = false });
         }
-
-        var deliveries = new List<(StreamConnection Connection, StreamSubscription Stream)>();
-        foreach (var (c, s) in listeners)
-        {
-            if (!audience.TryGetValue(c.Viewer, out var a) || !a.Visible || a.Blocked) continue;
-            var match = s.Name switch
-            {
-                User => a.Home,
-                // Direct messages the viewer wrote or is addressed in (visible, for a direct post, means exactly that).
-                Direct => status.VisibilityLevel == Visibility.Direct,
-                _ => PublicMatch(s, status.Visibility, status.Local, status.ReblogOfId is not null, tags, hasMedia),
-            };
-            if (match) deliveries.Add((c, s));
-        }
+        var deliveries = candidates
+            .Where(l => audience.TryGetValue(l.Connection.Viewer, out var a) && a.Visible && !a.Blocked && (l.Stream.Name != User || a.Home))
+            .ToList();
         if (deliveries.Count == 0) return;
 
         // Each viewer's messages go out as soon as their rendering is ready; the next event waits for all of them.
