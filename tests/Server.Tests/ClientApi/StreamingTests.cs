@@ -291,6 +291,12 @@ public class StreamingTests
             Assert.That(await WebSocketStream.RefusedWithAsync(_home, await TokenAsync(ned, "write"), "?stream=user"), Is.EqualTo(401));
         });
 
+        // A member still waiting for approval is told so (403), as on every other route.
+        var waiting = await _home.CreateMemberAsync("waiting");
+        await using (var conn = await _home.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync())
+            await conn.ExecuteAsync("UPDATE users SET approved = false WHERE account_id = @id", new { id = waiting.AccountId });
+        Assert.That(await WebSocketStream.RefusedWithAsync(_home, waiting.Token, "?stream=user"), Is.EqualTo(403));
+
         var (none, refused) = await EventStreamClient.OpenAsync(_home, "/api/v1/streaming/public", "not-a-token");
         Assert.That(none, Is.Null);
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
