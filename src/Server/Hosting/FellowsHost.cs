@@ -21,6 +21,7 @@ using Fellows.Server.Features.Search;
 using Fellows.Server.Features.Mastodon;
 using Fellows.Server.Features.Notifications;
 using Fellows.Server.Features.Statuses;
+using Fellows.Server.Features.Streaming;
 using Fellows.Server.Features.Timelines;
 using Fellows.Server.Jobs;
 using Microsoft.AspNetCore.Authentication;
@@ -126,6 +127,9 @@ public static class FellowsHost
 
         // Outbound delivery (transactional outbox, fan-out, delivery workers) and scheduled jobs (Quartz).
         services.AddDelivery(builder.Configuration);
+        // Streaming API: every node listens for the database's announcements and serves its own connections.
+        services.TryAddSingleton<Features.Streaming.INotificationRenderer, StreamingNotificationRenderer>();
+        services.AddStreaming(builder.Configuration);
         services.AddJobs(builder.Configuration, connectionString);
     }
 
@@ -155,6 +159,7 @@ public static class FellowsHost
 
     static void MapEndpoints(WebApplication app)
     {
+        app.UseWebSockets();
         app.UseApiCors();
         app.UseApiNotFound();
         app.UseAuthentication();
@@ -173,6 +178,7 @@ public static class FellowsHost
         app.MapListEndpoints();
         app.MapFilterEndpoints();
         app.MapPushEndpoints();
+        app.MapStreamingEndpoints();
         app.MapDeliberationContextEndpoints();
         app.MapOAuth();
         app.MapInstanceApiEndpoints();

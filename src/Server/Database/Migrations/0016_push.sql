@@ -24,9 +24,11 @@ CREATE TABLE vapid_keys (
 -- Each notification is pushed once, by whichever node claims it first.
 ALTER TABLE notifications ADD COLUMN pushed_at timestamptz NULL;
 
+-- Announced twice: to the push worker, and to the streaming API (its event shape, see Features/Streaming).
 CREATE FUNCTION notifications_announce() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_notify('fellows_notification', NEW.id::text);
+    PERFORM pg_notify('fellows_stream', json_build_object('event', 'notification', 'account_id', NEW.account_id, 'notification_id', NEW.id)::text);
     RETURN NULL;
 END $$;
 CREATE TRIGGER notifications_announce AFTER INSERT ON notifications FOR EACH ROW EXECUTE FUNCTION notifications_announce();

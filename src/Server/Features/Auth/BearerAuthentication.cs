@@ -22,14 +22,26 @@ public sealed class BearerAuthenticationHandler(
     /// <summary>Set on the request when a token is refused with a reason the member should see (403, not 401).</summary>
     public const string RefusalItem = "fellows.auth.refusal";
 
+    /// <summary>
+    /// The token a request presents: the Authorization header, else (a WebSocket handshake from a browser, which
+    /// cannot set headers) the first <c>Sec-WebSocket-Protocol</c> value, else the <c>access_token</c> parameter.
+    /// </summary>
+    public static string? PresentedToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return header["Bearer ".Length..].Trim();
+        var protocol = request.Headers.SecWebSocketProtocol.ToString();
+        if (protocol.Length > 0)
+            return protocol.Split(',', 2)[0].Trim();
+        return request.Query.TryGetValue("access_token", out var q) ? q.ToString() : null;
+    }
+
+    public static bool HasToken(HttpRequest request) => !string.IsNullOrEmpty(PresentedToken(request));
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        string? token = null;
-        var header = Request.Headers.Authorization.ToString();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            token = header["Bearer ".Length..].Trim();
-        else if (Request.Query.TryGetValue("access_token", out var q))
-            token = q.ToString();
+        var token = PresentedToken(Request);
         if (string.IsNullOrEmpty(token)) return AuthenticateResult.NoResult();
 
         var principal = await tokens.AuthenticateAsync(token, Context.RequestAborted);

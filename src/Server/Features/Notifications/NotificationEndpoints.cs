@@ -53,16 +53,7 @@ public static class NotificationEndpoints
     public static async Task<IResult> Get(string id, ClaimsPrincipal user, NpgsqlDataSource db, NotificationPresenter presenter, CancellationToken ct)
     {
         if (ApiResults.ParseId(id) is not { } nid) return ApiResults.NotFound();
-        var me = user.RequiredAccountId();
-        List<NotificationRow> rows;
-        await using (var conn = await db.OpenConnectionAsync(ct))
-            rows = (await conn.QueryAsync<NotificationRow>(new CommandDefinition(NotificationQueries.Page, new
-            {
-                me, types = (string[]?)null, excludeTypes = (string[]?)null, fromAccount = (long?)null, id = (long?)nid,
-                maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 1,
-            }, cancellationToken: ct))).ToList();
-        var entities = await presenter.PresentManyAsync(rows, me, ct);
-        return entities.Count == 0 ? ApiResults.NotFound() : Results.Json(entities[0]);
+        return await presenter.FindAsync(user.RequiredAccountId(), nid, ct) is { } entity ? Results.Json(entity) : ApiResults.NotFound();
     }
 
     public static async Task<IResult> Dismiss(string id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)

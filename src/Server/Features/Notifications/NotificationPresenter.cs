@@ -31,6 +31,20 @@ public sealed record ApiNotification
 /// <summary>Notification rows as API entities, accounts and statuses loaded in batches.</summary>
 public sealed class NotificationPresenter(NpgsqlDataSource db, AccountPresenter accounts, StatusPresenter statuses)
 {
+    /// <summary>One of the member's notifications as they may see it now (hidden ones, as in the list, are null).</summary>
+    public async Task<ApiNotification?> FindAsync(long me, long id, CancellationToken ct)
+    {
+        List<NotificationRow> rows;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+            rows = (await conn.QueryAsync<NotificationRow>(new CommandDefinition(NotificationQueries.Page, new
+            {
+                me, types = (string[]?)null, excludeTypes = (string[]?)null, fromAccount = (long?)null, id = (long?)id,
+                maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 1,
+            }, cancellationToken: ct))).ToList();
+        var entities = await PresentManyAsync(rows, me, ct);
+        return entities.Count == 0 ? null : entities[0];
+    }
+
     public async Task<IReadOnlyList<ApiNotification>> PresentManyAsync(IReadOnlyList<NotificationRow> rows, long viewer, CancellationToken ct)
     {
         if (rows.Count == 0) return [];
@@ -55,4 +69,14 @@ public sealed class NotificationPresenter(NpgsqlDataSource db, AccountPresenter 
             })
             .ToList();
     }
+}
+
+/// <summary>Notification events on the streaming API, rendered as the list endpoint would show them.</summary>
+public sealed class StreamingNotificationRenderer(NotificationPresenter presenter, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    : Streaming.INotificationRenderer
+{
+    public async Task<string?> RenderAsync(long accountId, long notificationId, CancellationToken ct) =>
+        await presenter.FindAsync(accountId, notificationId, ct) is { } entity
+            ? System.Text.Json.JsonSerializer.Serialize(entity, json.Value.SerializerOptions)
+            : null;
 }

@@ -1,0 +1,41 @@
+using Fellows.Server.Features.Statuses;
+
+namespace Fellows.Server.Features.Streaming;
+
+static class StreamingQueries
+{
+    /// <summary>
+    /// For each viewer in @viewers: may they see status @id (the same rule as every other route, with the viewer bound
+    /// per row), is it on their home timeline (their own, or by someone they follow, boosts only where they show
+    /// them), and does a block stand between them and its author in either direction.
+    /// </summary>
+    public static readonly string Audience = $"""
+        SELECT v.id AS viewer,
+               ({StatusQueries.VisibleTo.Replace("@viewer", "v.id", StringComparison.Ordinal)}) AS visible,
+               (s.account_id = v.id
+                OR EXISTS (SELECT 1 FROM follows f WHERE f.account_id = v.id AND f.target_account_id = s.account_id
+                           AND (s.reblog_of_id IS NULL OR f.show_reblogs))) AS home,
+               EXISTS (SELECT 1 FROM blocks b
+                       WHERE (b.account_id = v.id AND b.target_account_id = s.account_id)
+                          OR (b.account_id = s.account_id AND b.target_account_id = v.id)) AS blocked
+        FROM statuses s CROSS JOIN unnest(@viewers::bigint[]) AS v(id)
+        WHERE s.id = @id
+        """;
+
+    /// <summary>
+    /// Who may have a deleted status on screen: the author, their followers, those it mentioned. Read from what is
+    /// left (the row may be gone with its mentions); a <c>delete</c> carries only the id, so a spare one is harmless.
+    /// </summary>
+    public const string DeleteAudience = """
+        SELECT v.id AS viewer,
+               (v.id = @author OR EXISTS (SELECT 1 FROM follows f WHERE f.account_id = v.id AND f.target_account_id = @author)) AS home,
+               (v.id = @author OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = @id AND m.account_id = v.id)) AS addressed
+        FROM unnest(@viewers::bigint[]) AS v(id)
+        """;
+
+    public const string TagsOf = """
+        SELECT lower(t.name) FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = @id
+        """;
+
+    public const string HasMedia = "SELECT EXISTS (SELECT 1 FROM media_attachments WHERE status_id = @id)";
+}
