@@ -59,4 +59,9 @@ static class MaintenanceQueries
         DELETE FROM sign_in_throttle WHERE key IN (
             SELECT key FROM sign_in_throttle WHERE window_started_at < @before LIMIT @limit)
         """;
+
+    public const string PruneIdempotencyKeys = """
+        DELETE FROM status_idempotency WHERE (account_id, key) IN (
+            SELECT account_id, key FROM status_idempotency WHERE created_at < @before LIMIT @limit)
+        """;
 }

@@ -99,4 +99,21 @@ public class StatusEditTests
         Assert.That(favouritedBy.EnumerateArray().Single().GetProperty("username").GetString(), Is.EqualTo("vic"));
         Assert.That(rebloggedBy.EnumerateArray().Single().GetProperty("username").GetString(), Is.EqualTo("vic"));
     }
+
+    [Test]
+    public async Task Idempotency_key_makes_a_retried_post_count_once()
+    {
+        var wes = await _home.CreateMemberAsync("wes");
+        async Task<string> PostAsync(string key, string text)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/statuses") { Content = JsonContent.Create(new { status = text }) };
+            request.Headers.Add("Idempotency-Key", key);
+            return (await Api.JsonAsync(await wes.Api.SendAsync(request))).GetProperty("id").GetString()!;
+        }
+        var results = await Task.WhenAll(PostAsync("k-1", "Rota done"), PostAsync("k-1", "Rota done"), PostAsync("k-1", "Rota done"));
+        Assert.That(results.Distinct().Count(), Is.EqualTo(1), "concurrent retries get the same post");
+        Assert.That(await PostAsync("k-2", "Rota done"), Is.Not.EqualTo(results[0]), "a new key is a new post");
+        var mine = await wes.GetJsonAsync($"/api/v1/accounts/{wes.AccountId}/statuses");
+        Assert.That(mine.GetArrayLength(), Is.EqualTo(2));
+    }
 }

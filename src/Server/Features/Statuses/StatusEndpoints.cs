@@ -61,7 +61,11 @@ public static class StatusEndpoints
             p.Get("spoiler_text") ?? "",
             p.GetBool("sensitive") ?? defaults?.DefaultSensitive ?? false,
             p.Get("language") is { Length: > 0 and <= 16 } lang ? lang : defaults?.DefaultLanguage,
-            inReplyTo) { MediaIds = mediaIds }, ct);
+            inReplyTo)
+        {
+            MediaIds = mediaIds,
+            IdempotencyKey = request.Headers["Idempotency-Key"].ToString() is { Length: > 0 and <= 200 } key ? key : null,
+        }, ct);
         return result.IsOk ? Results.Json(await presenter.PresentAsync(result.Value, me, ct)) : ApiResults.Error(result.Error!);
     }
 

@@ -19,6 +19,9 @@ public sealed record NewStatus(
 {
     /// <summary>Uploaded attachments to post with the text, in order.</summary>
     public IReadOnlyList<long> MediaIds { get; init; } = [];
+
+    /// <summary>The client's Idempotency-Key: the same key within an hour gives back the same status.</summary>
+    public string? IdempotencyKey { get; init; }
 }
 
 /// <summary>What members do with statuses: post, reply, delete, favourite, boost. Each state change and the
@@ -44,6 +47,16 @@ public sealed class StatusService(
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var author = await conn.AccountByIdAsync(accountId, tx, ct);
+        if (input.IdempotencyKey is { } key)
+        {
+            // A retry of a post already made (within the hour) gets that post back; a concurrent twin waits here
+            // on the key's row until the first commits.
+            var earlier = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition($"""
+                SELECT {StatusQueries.Columns} FROM status_idempotency i JOIN statuses s ON s.id = i.status_id
+                WHERE i.account_id = @accountId AND i.key = @key AND i.created_at > @since AND s.deleted_at IS NULL
+                """, new { accountId, key, since = clock.GetUtcNow().AddHours(-1) }, tx, cancellationToken: ct));
+            if (earlier is not null) return earlier;
+        }
 
         Status? parent = null;
         if (input.InReplyToId is { } parentId)
@@ -100,6 +113,24 @@ public sealed class StatusService(
             FavouritesCount = 0,
         };
         await conn.InsertStatusAsync(status, tx, ct);
+        if (input.IdempotencyKey is { } idempotencyKey)
+        {
+            var claimed = await conn.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO status_idempotency (account_id, key, status_id, created_at) VALUES (@accountId, @idempotencyKey, @id, @now)
+                ON CONFLICT (account_id, key) DO UPDATE SET status_id = excluded.status_id, created_at = excluded.created_at
+                WHERE status_idempotency.created_at <= @since
+                """, new { accountId, idempotencyKey, id, now, since = now.AddHours(-1) }, tx, cancellationToken: ct));
+            if (claimed == 0)
+            {
+                // Another request with the same key committed first: answer with its post, and make none here.
+                await tx.RollbackAsync(ct);
+                await using var again = await db.OpenConnectionAsync(ct);
+                return await again.QuerySingleAsync<Status>(new CommandDefinition($"""
+                    SELECT {StatusQueries.Columns} FROM status_idempotency i JOIN statuses s ON s.id = i.status_id
+                    WHERE i.account_id = @accountId AND i.key = @idempotencyKey
+                    """, new { accountId, idempotencyKey }, cancellationToken: ct));
+            }
+        }
         for (var position = 0; position < mediaIds.Length; position++)
             await conn.ExecuteAsync(new CommandDefinition("UPDATE media_attachments SET status_id = @id, position = @position WHERE id = @mediaId",
                 new { id, position, mediaId = mediaIds[position] }, tx, cancellationToken: ct));
