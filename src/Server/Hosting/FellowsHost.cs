@@ -12,6 +12,7 @@ using Fellows.Server.Features.Follows;
 using Fellows.Server.Features.Inbox;
 using Fellows.Server.Features.Instance;
 using Fellows.Server.Features.Media;
+using Fellows.Server.Features.Motions;
 using Fellows.Server.Features.OAuth;
 using Fellows.Server.Features.Statuses;
 using Fellows.Server.Features.Timelines;
@@ -109,6 +110,13 @@ public static class FellowsHost
         services.AddHostedService<MediaWorker>();
         services.AddSingleton<ProfileService>();
         services.AddSingleton<AccountMoves>();
+        services.AddSingleton<MotionPublisher>();
+        services.AddSingleton<MotionScheduler>();
+        services.AddSingleton<MotionService>();
+        services.AddSingleton<MotionPresenter>();
+        services.AddSingleton<MotionInbox>();
+        // The deliberation API's OpenAPI document, served at /api/fellows/v1/openapi.json.
+        services.AddOpenApi("fellows", o => o.ShouldInclude = d => d.GroupName == "fellows");
         // Federation first: its signed delivery sender replaces the queue's default seam.
         services.AddFederation();
 
@@ -139,6 +147,8 @@ public static class FellowsHost
         app.MapMediaEndpoints();
         app.MapTimelineEndpoints();
         app.MapDeliberationContextEndpoints();
+        app.MapMotionEndpoints();
+        app.MapOpenApi(MotionEndpoints.Prefix + "/openapi.json").WithGroupName("fellows").AllowAnonymous();
         app.MapOAuth();
     }
 }

@@ -53,6 +53,11 @@ public static class JobsRegistration
             q.ScheduleJob<StaleActorRefreshJob>(
                 t => t.WithIdentity("stale-actor-refresh", "maintenance").WithSimpleSchedule(jobs.ActorRefreshInterval),
                 j => j.WithIdentity(StaleActorRefreshJob.Key));
+            // Each open motion has its own durable job and triggers (MotionScheduler); this sweep is the safety net.
+            q.ScheduleJob<Fellows.Server.Features.Motions.MotionSweepJob>(
+                t => t.WithIdentity("motion-sweep", "maintenance").WithSimpleSchedule(jobs.MotionSweepInterval),
+                j => j.WithIdentity(Fellows.Server.Features.Motions.MotionSweepJob.Key));
+            q.AddJob<Fellows.Server.Features.Motions.MotionDeadlineJob>(j => j.WithIdentity("motion-deadline-template", Fellows.Server.Features.Motions.MotionScheduler.Group).StoreDurably());
         });
         // A restart replaces the declared triggers; carrying their last fire time over keeps a restart from
         // firing every job again at once.

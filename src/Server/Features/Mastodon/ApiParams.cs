@@ -95,6 +95,9 @@ public sealed class ApiParams
 
     public bool Has(string key) => _values.ContainsKey(key);
 
+    /// <summary>Every parameter name (bracketed keys as sent, e.g. <c>scores[a]</c>).</summary>
+    public IEnumerable<string> Keys => _values.Keys;
+
     public string? Get(string key) => _values.TryGetValue(key, out var list) && list.Count > 0 ? list[^1] : null;
 
     public IReadOnlyList<string> GetList(string key) => _values.TryGetValue(key, out var list) ? list : [];
