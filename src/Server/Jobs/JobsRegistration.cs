@@ -57,7 +57,6 @@ public static class JobsRegistration
             q.ScheduleJob<Fellows.Server.Features.Motions.MotionSweepJob>(
                 t => t.WithIdentity("motion-sweep", "maintenance").WithSimpleSchedule(jobs.MotionSweepInterval),
                 j => j.WithIdentity(Fellows.Server.Features.Motions.MotionSweepJob.Key));
-            q.AddJob<Fellows.Server.Features.Motions.MotionDeadlineJob>(j => j.WithIdentity("motion-deadline-template", Fellows.Server.Features.Motions.MotionScheduler.Group).StoreDurably());
         });
         // A restart replaces the declared triggers; carrying their last fire time over keeps a restart from
         // firing every job again at once.

@@ -1,0 +1,400 @@
+// Request bodies are written inline so each test reads as the HTTP it sends.
+#pragma warning disable CA1861
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dapper;
+using Fellows.Federation.Deliberation;
+using Fellows.Server.Features.Motions;
+using Fellows.Server.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+using NUnit.Framework;
+using Quartz;
+
+namespace Fellows.Server.Tests.Deliberation;
+
+/// <summary>
+/// Motions on two Fellows instances on loopback, each with its own test clock: A runs the motions, B is an allied
+/// co-op whose members take stances that federate to A. Deadlines are passed by advancing the clocks and firing
+/// the motion's own Quartz job; nothing sleeps.
+/// </summary>
+[NonParallelizable]
+public class MotionTests
+{
+    readonly FakeTimeProvider _clockA = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+    readonly FakeTimeProvider _clockB = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+    FellowsInstance _a = null!;
+    FellowsInstance _b = null!;
+    Member _ann = null!;
+    Member _amy = null!;
+    Member _bob = null!;
+
+    static Dictionary<string, string?> Settings() => new()
+    {
+        ["Delivery:BackoffBase"] = "00:00:01",
+        ["Delivery:BackoffCap"] = "00:00:02",
+        ["Delivery:PollInterval"] = "00:00:00.300",
+        // The sweep would close motions on its own once the clock passes; the tests fire each motion's job instead.
+        ["Jobs:MotionSweepInterval"] = "01:00:00",
+        ["Jobs:RetrySweepInterval"] = "00:00:02",
+    };
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _a = await FellowsInstance.StartAsync("motions-a", b => b.Services.AddSingleton<TimeProvider>(_clockA), Settings());
+        _b = await FellowsInstance.StartAsync("motions-b", b => b.Services.AddSingleton<TimeProvider>(_clockB), Settings());
+        _ann = await _a.CreateMemberAsync("ann");
+        _amy = await _a.CreateMemberAsync("amy");
+        _bob = await _b.CreateMemberAsync("bob");
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+    }
+
+    const string Motions = "/api/fellows/v1/motions";
+
+    string BActor => _b.BaseUrl + "/actor";
+
+    void Advance(TimeSpan by)
+    {
+        _clockA.Advance(by);
+        _clockB.Advance(by);
+    }
+
+    async Task<JsonElement> DraftAsync(object body) => await _ann.PostJsonAsync(Motions, body);
+
+    object Motion(string method, string[]? options = null, bool allied = true, bool secret = false, string? title = null) => new
+    {
+        title = title ?? $"A {method} motion",
+        body = "We **should** decide.\n\n<script>alert(1)</script>",
+        method,
+        options = options ?? [],
+        secret_ballot = secret,
+        allied_actors = allied ? new[] { BActor } : [],
+        voting_ends_at = (_clockA.GetUtcNow() + TimeSpan.FromMinutes(30)).ToString("O", CultureInfo.InvariantCulture),
+    };
+
+    async Task<string> OpenAsync(object body)
+    {
+        var draft = await DraftAsync(body);
+        Assert.That(draft.GetProperty("state").GetString(), Is.EqualTo("draft"));
+        var id = draft.GetProperty("id").GetString()!;
+        var open = await _ann.PostJsonAsync($"{Motions}/{id}/voting");
+        Assert.That(open.GetProperty("state").GetString(), Is.EqualTo("voting"));
+        return id;
+    }
+
+    /// <summary>The id of A's motion as B's mirror of it, once the Create has arrived.</summary>
+    async Task<string> MirrorOnBAsync(string uri) =>
+        await Api.EventuallyAsync(async () =>
+        {
+            var list = await _bob.GetJsonAsync(Motions);
+            return list.EnumerateArray().Where(m => m.GetProperty("uri").GetString() == uri).Select(m => m.GetProperty("id").GetString()).FirstOrDefault();
+        }, "the motion to reach the allied instance");
+
+    async Task<int> StanceCountOnAAsync(string id) => (await _ann.GetJsonAsync($"{Motions}/{id}/stances")).GetArrayLength();
+
+    /// <summary>Passes the deadline on both clocks and fires the motion's own Quartz job, as its trigger would.</summary>
+    async Task CloseByJobAsync(string id)
+    {
+        Advance(TimeSpan.FromMinutes(31));
+        var scheduler = await _a.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
+        var key = MotionScheduler.JobKeyFor(long.Parse(id, CultureInfo.InvariantCulture));
+        Assert.That(await scheduler.GetJobDetail(key), Is.Not.Null, "the motion's deadline job is stored");
+        await scheduler.TriggerJob(key);
+        await Api.EventuallyAsync(async () => (await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("state").GetString() == "closed", "the job to close the motion");
+    }
+
+    static HttpContent Json(object body) => JsonContent.Create(body);
+
+    static async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(Member member, HttpMethod method, string path, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = body is null ? null : Json(body) };
+        using var response = await member.Api.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    [Test]
+    public async Task Consent_motion_counts_local_and_remote_stances_and_a_block_with_reason_stops_it_on_both_instances()
+    {
+        var id = await OpenAsync(Motion("consent"));
+        var motion = await _ann.GetJsonAsync($"{Motions}/{id}");
+        Assert.That(motion.GetProperty("body_html").GetString(), Does.Contain("<strong>should</strong>").And.Not.Contain("<script>"));
+        Assert.That(motion.GetProperty("options").EnumerateArray().Select(o => o.GetString()), Is.EqualTo(ConsentPositions.All));
+        Assert.That(motion.GetProperty("status_id").GetString(), Is.EqualTo(id), "the motion is also a status carrying the discussion");
+        var status = await _ann.GetJsonAsync($"/api/v1/statuses/{id}");
+        Assert.That(status.GetProperty("content").GetString(), Does.Contain("A consent motion"));
+
+        // Quartz holds the deadlines in PostgreSQL, so a restart does not lose them.
+        await using (var conn = new NpgsqlConnection(_a.ConnectionString))
+        {
+            var triggers = await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM qrtz_triggers WHERE job_name = @job AND job_group = 'motions'",
+                new { job = MotionScheduler.JobKeyFor(long.Parse(id, CultureInfo.InvariantCulture)).Name });
+            Assert.That(triggers, Is.EqualTo(1), "one trigger (close); the reminder is due a day before, which has passed for a 30-minute motion");
+        }
+
+        var uri = motion.GetProperty("uri").GetString()!;
+        var mirror = await MirrorOnBAsync(uri);
+        var onB = await _bob.GetJsonAsync($"{Motions}/{mirror}");
+        Assert.That(onB.GetProperty("local").GetBoolean(), Is.False);
+        Assert.That(onB.GetProperty("method").GetString(), Is.EqualTo("consent"));
+
+        await _amy.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "agree" }, reason = "Good idea" });
+        var (blockStatus, blockBody) = await SendAsync(_bob, HttpMethod.Post, $"{Motions}/{mirror}/stances", new { choices = new[] { "block" } });
+        Assert.That((int)blockStatus, Is.EqualTo(422));
+        Assert.That(blockBody.GetProperty("error").GetString(), Does.Contain("reason"));
+        await _bob.PostJsonAsync($"{Motions}/{mirror}/stances", new { choices = new[] { "block" }, reason = "This breaks our bylaws" });
+        await Api.EventuallyAsync(async () => await StanceCountOnAAsync(id) == 2, "bob's signed stance to be counted on A");
+        var stances = await _ann.GetJsonAsync($"{Motions}/{id}/stances");
+        var bobs = stances.EnumerateArray().Single(s => s.GetProperty("voter").GetString() == _bob.Handle);
+        Assert.That(bobs.GetProperty("reason").GetString(), Does.Contain("bylaws"));
+
+        // The facilitator sees who has not taken a position; others may not.
+        var undecided = await _ann.GetJsonAsync($"{Motions}/{id}/undecided");
+        Assert.That(undecided.EnumerateArray().Select(a => a.GetProperty("acct").GetString()), Does.Contain("ann").And.Not.Contain("amy"));
+        var (forbidden, _) = await SendAsync(_amy, HttpMethod.Get, $"{Motions}/{id}/undecided");
+        Assert.That(forbidden, Is.EqualTo(HttpStatusCode.Forbidden));
+
+        await CloseByJobAsync(id);
+        var closed = await _ann.GetJsonAsync($"{Motions}/{id}");
+        Assert.That(closed.GetProperty("tally_state").GetString(), Is.EqualTo("blocked"));
+        var tally = closed.GetProperty("tally");
+        Assert.That(tally.GetProperty("participantCount").GetInt32(), Is.EqualTo(2));
+        Assert.That(tally.GetProperty("blockCount").GetInt32(), Is.EqualTo(1));
+        var digest = closed.GetProperty("tally_digest").GetString()!;
+
+        var bClosed = await Api.EventuallyAsync(async () =>
+        {
+            var m = await _bob.GetJsonAsync($"{Motions}/{mirror}");
+            return m.GetProperty("state").GetString() == "closed" && m.GetProperty("tally_digest").ValueKind == JsonValueKind.String ? (object)m : null;
+        }, "the result to reach B");
+        var bMotion = (JsonElement)bClosed;
+        Assert.That(bMotion.GetProperty("tally_digest").GetString(), Is.EqualTo(digest), "both instances show the same digest");
+        Assert.That(bMotion.GetProperty("tally_state").GetString(), Is.EqualTo("blocked"));
+        Assert.That(bMotion.GetProperty("tally_verified").GetBoolean(), Is.True, "B recounted the published ballots and got the same result");
+        Assert.That(bMotion.GetProperty("tally").GetRawText(), Is.EqualTo(tally.GetRawText()));
+
+        // After the close: stances are refused, and nothing changes the tally.
+        var (late, lateBody) = await SendAsync(_amy, HttpMethod.Post, $"{Motions}/{id}/stances", new { choices = new[] { "disagree" } });
+        Assert.That((int)late, Is.EqualTo(422));
+        Assert.That(lateBody.GetProperty("error").GetString(), Does.Contain("closed"));
+
+        // Outcome and commitments.
+        var (notFacilitator, _) = await SendAsync(_amy, HttpMethod.Post, $"{Motions}/{id}/outcome", new { statement = "x" });
+        Assert.That(notFacilitator, Is.EqualTo(HttpStatusCode.Forbidden));
+        var outcome = await _ann.PostJsonAsync($"{Motions}/{id}/outcome", new
+        {
+            statement = "Blocked: we will *revise* it.",
+            review_at = (_clockA.GetUtcNow() + TimeSpan.FromDays(90)).ToString("O", CultureInfo.InvariantCulture),
+        });
+        Assert.That(outcome.GetProperty("outcome").GetProperty("statement_html").GetString(), Does.Contain("<em>revise</em>"));
+        var commitment = await _amy.PostJsonAsync($"{Motions}/{id}/commitments", new { what = "Draft a revision", for_whom = "the co-op" });
+        var fulfilled = await _amy.PostJsonAsync($"{Motions}/{id}/commitments/{commitment.GetProperty("id").GetString()}/fulfil");
+        Assert.That(fulfilled.GetProperty("fulfilled_at").ValueKind, Is.EqualTo(JsonValueKind.String));
+        var (notYours, _) = await SendAsync(_ann, HttpMethod.Post, $"{Motions}/{id}/commitments/{commitment.GetProperty("id").GetString()}/fulfil");
+        Assert.That(notYours, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That((await _ann.GetJsonAsync($"{Motions}/{id}/commitments")).GetArrayLength(), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Majority_outcome_is_computed_at_close_and_a_changed_stance_counts_once()
+    {
+        var id = await OpenAsync(Motion("majority", ["tea", "coffee", "water"]));
+        var uri = (await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("uri").GetString()!;
+        var mirror = await MirrorOnBAsync(uri);
+        await _ann.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "tea" } });
+        await _amy.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "water" } });
+        await _amy.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "coffee" } });
+        await _bob.PostJsonAsync($"{Motions}/{mirror}/stances", new { choices = new[] { "coffee" } });
+        await Api.EventuallyAsync(async () => await StanceCountOnAAsync(id) == 3, "bob's stance on A");
+        var history = await _amy.GetJsonAsync($"{Motions}/{id}/stances/mine");
+        Assert.That(history.GetArrayLength(), Is.EqualTo(2), "the earlier stance is kept as history");
+        Assert.That(history[0].GetProperty("current").GetBoolean(), Is.True);
+
+        await CloseByJobAsync(id);
+        var closed = await _ann.GetJsonAsync($"{Motions}/{id}");
+        var tally = closed.GetProperty("tally");
+        Assert.That(closed.GetProperty("tally_state").GetString(), Is.EqualTo("passed"));
+        Assert.That(tally.GetProperty("winner").GetString(), Is.EqualTo("coffee"));
+        var counts = tally.GetProperty("counts").EnumerateArray().ToDictionary(c => c.GetProperty("option").GetString()!, c => c.GetProperty("count").GetInt32());
+        Assert.That(counts, Is.EqualTo(new Dictionary<string, int> { ["tea"] = 1, ["coffee"] = 2, ["water"] = 0 }));
+        await Api.EventuallyAsync(async () => (await _bob.GetJsonAsync($"{Motions}/{mirror}")).GetProperty("tally_digest").ToString() == closed.GetProperty("tally_digest").GetString(),
+            "B to hold the same digest");
+    }
+
+    [Test]
+    public async Task Ranked_choice_outcome_runs_the_instant_runoff_at_close()
+    {
+        var id = await OpenAsync(Motion("ranked-choice", ["north", "south", "east"]));
+        var uri = (await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("uri").GetString()!;
+        var mirror = await MirrorOnBAsync(uri);
+        // First preferences: north 1, south 1, east 1 → the run-off decides; east's voter prefers south next.
+        await _ann.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "north", "east" } });
+        await _amy.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "south", "north" } });
+        await _bob.PostJsonAsync($"{Motions}/{mirror}/stances", new { choices = new[] { "east", "south" } });
+        await Api.EventuallyAsync(async () => await StanceCountOnAAsync(id) == 3, "bob's ranking on A");
+        await CloseByJobAsync(id);
+        var closed = await _ann.GetJsonAsync($"{Motions}/{id}");
+        var tally = closed.GetProperty("tally");
+        Assert.That(tally.GetProperty("rounds").GetArrayLength(), Is.GreaterThanOrEqualTo(2), "an elimination round was needed");
+        var expected = Tally.Count(
+            new MotionRules { MotionId = uri, Method = DecisionMethod.RankedChoice, Options = ["north", "south", "east"], ClosesAt = DateTimeOffset.MaxValue },
+            Electorate.FromMembers([(_ann.ActorId, "a"), (_amy.ActorId, "a"), (_bob.ActorId, "b")]),
+            [
+                new Stance { Id = "1", Voter = _ann.ActorId, InReplyTo = uri, Published = DateTimeOffset.UnixEpoch, Choices = ["north", "east"] },
+                new Stance { Id = "2", Voter = _amy.ActorId, InReplyTo = uri, Published = DateTimeOffset.UnixEpoch, Choices = ["south", "north"] },
+                new Stance { Id = "3", Voter = _bob.ActorId, InReplyTo = uri, Published = DateTimeOffset.UnixEpoch, Choices = ["east", "south"] },
+            ]);
+        Assert.That(closed.GetProperty("tally_state").GetString(), Is.EqualTo(DeliberationVocabulary.Name(expected.State)));
+        Assert.That(tally.TryGetProperty("winner", out var winner) ? winner.GetString() : null, Is.EqualTo(expected.Winner));
+        Assert.That(expected.Winner, Is.Not.Null);
+    }
+
+    [Test]
+    public async Task Ineligible_remote_stance_is_rejected_with_a_reason_and_never_counted()
+    {
+        // Not allied with B: bob hears of it because he follows ann, but may not decide.
+        var annOnB = (await _bob.GetJsonAsync($"/api/v1/accounts/lookup?acct={_ann.Handle}")).GetProperty("id").GetString();
+        await _bob.PostJsonAsync($"/api/v1/accounts/{annOnB}/follow");
+        await Api.EventuallyAsync(async () => (await _bob.GetJsonAsync($"/api/v1/accounts/relationships?id[]={annOnB}"))[0].GetProperty("following").GetBoolean(), "the follow");
+        var id = await OpenAsync(Motion("consent", allied: false, title: "Co-op internal"));
+        var uri = (await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("uri").GetString()!;
+        var mirror = await MirrorOnBAsync(uri);
+        var cast = await _bob.PostJsonAsync($"{Motions}/{mirror}/stances", new { choices = new[] { "disagree" } });
+        var rejected = await Api.EventuallyAsync(async () =>
+        {
+            var mine = await _bob.GetJsonAsync($"{Motions}/{mirror}/stances/mine");
+            return mine[0].GetProperty("rejection").ValueKind == JsonValueKind.Object ? (object)mine[0].GetProperty("rejection") : null;
+        }, "A's Reject to reach bob");
+        Assert.That(((JsonElement)rejected).GetProperty("reason").GetString(), Is.EqualTo("ineligible"));
+        Assert.That(cast.GetProperty("uri").GetString(), Does.StartWith(_b.BaseUrl));
+        Assert.That(await StanceCountOnAAsync(id), Is.Zero);
+        await _amy.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "agree" } });
+        await CloseByJobAsync(id);
+        var closed = await _ann.GetJsonAsync($"{Motions}/{id}");
+        Assert.That(closed.GetProperty("tally").GetProperty("participantCount").GetInt32(), Is.EqualTo(1));
+        Assert.That(closed.GetProperty("tally_state").GetString(), Is.EqualTo("passed"));
+    }
+
+    [Test]
+    public async Task Late_remote_stance_is_rejected_after_close_and_never_counted()
+    {
+        var id = await OpenAsync(Motion("consent", title: "Late one"));
+        var uri = (await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("uri").GetString()!;
+        var mirror = await MirrorOnBAsync(uri);
+        // A's clock passes the deadline; B's lags behind, so B still sends the stance.
+        _clockA.Advance(TimeSpan.FromMinutes(31));
+        await _bob.PostJsonAsync($"{Motions}/{mirror}/stances", new { choices = new[] { "agree" } });
+        var rejected = await Api.EventuallyAsync(async () =>
+        {
+            var mine = await _bob.GetJsonAsync($"{Motions}/{mirror}/stances/mine");
+            return mine[0].GetProperty("rejection").ValueKind == JsonValueKind.Object ? (object)mine[0].GetProperty("rejection") : null;
+        }, "A's Reject of the late stance");
+        Assert.That(((JsonElement)rejected).GetProperty("reason").GetString(), Is.EqualTo("after-close"));
+        _clockB.Advance(TimeSpan.FromMinutes(31));
+        _clockA.Advance(-TimeSpan.FromMinutes(31));
+        await CloseByJobAsync(id);
+        var closed = await _ann.GetJsonAsync($"{Motions}/{id}");
+        Assert.That(closed.GetProperty("tally").GetProperty("participantCount").GetInt32(), Is.Zero);
+        Assert.That(closed.GetProperty("tally_state").GetString(), Is.EqualTo("rejected"));
+    }
+
+    [Test]
+    public async Task Secret_ballot_voter_finds_their_receipt_in_the_published_digest()
+    {
+        var id = await OpenAsync(Motion("majority", ["yes", "no"], secret: true));
+        var uri = (await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("uri").GetString()!;
+        var cast = await _amy.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "yes" } });
+        var nonce = cast.GetProperty("nonce").GetString()!;
+        await _ann.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "no" } });
+        var (hidden, _) = await SendAsync(_amy, HttpMethod.Get, $"{Motions}/{id}/stances");
+        Assert.That(hidden, Is.EqualTo(HttpStatusCode.Forbidden), "who voted how is never listed on a secret ballot");
+
+        await CloseByJobAsync(id);
+        var closed = await _amy.GetJsonAsync($"{Motions}/{id}");
+        var tally = closed.GetProperty("tally");
+        var ballots = tally.GetProperty("ballots").EnumerateArray().Select(b =>
+        {
+            Assert.That(DeliberationReader.TryReadBallot(b, out var ballot, out var error), Is.True, error);
+            Assert.That(ballot!.Voter, Is.Null, "secret ballots do not name voters");
+            return ballot;
+        }).ToList();
+        var digest = closed.GetProperty("tally_digest").GetString()!;
+        var nonceBytes = Convert.FromBase64String(nonce.Replace('-', '+').Replace('_', '/').PadRight(nonce.Length + (4 - nonce.Length % 4) % 4, '='));
+        Assert.That(TallyDigest.VerifyOwnSecretBallot(uri, nonceBytes, ["yes"], null, false, ballots, digest), Is.True);
+        Assert.That(TallyDigest.VerifyOwnSecretBallot(uri, nonceBytes, ["no"], null, false, ballots, digest), Is.False, "the receipt binds the choice");
+    }
+
+    [Test]
+    public async Task Api_refuses_bad_input_with_clear_422s_and_keeps_drafts_private()
+    {
+        async Task Expect422(object body, string fragment)
+        {
+            var (status, error) = await SendAsync(_ann, HttpMethod.Post, Motions, body);
+            Assert.That((int)status, Is.EqualTo(422), error.ToString());
+            Assert.That(error.GetProperty("error").GetString(), Does.Contain(fragment));
+        }
+        var future = (_clockA.GetUtcNow() + TimeSpan.FromHours(1)).ToString("O", CultureInfo.InvariantCulture);
+        await Expect422(new { title = " ", voting_ends_at = future }, "Title");
+        await Expect422(new { title = "x", method = "dictatorship", voting_ends_at = future }, "method");
+        await Expect422(new { title = "x", method = "consent", options = new[] { "a", "b" }, voting_ends_at = future }, "consent");
+        await Expect422(new { title = "x", method = "majority", options = new[] { "only" }, voting_ends_at = future }, "two options");
+        await Expect422(new { title = "x", method = "majority", options = new[] { "a", "a" }, voting_ends_at = future }, "differ");
+        await Expect422(new { title = "x", voting_ends_at = "2001-01-01T00:00:00Z" }, "future");
+        await Expect422(new { title = "x" }, "voting_ends_at");
+        await Expect422(new { title = "x", quorum = "lots", voting_ends_at = future }, "quorum");
+        await Expect422(new { title = "x", threshold = "most", voting_ends_at = future }, "threshold");
+        await Expect422(new { title = "x", allied_actors = new[] { "not a url" }, voting_ends_at = future }, "allied");
+
+        var draft = await DraftAsync(new { title = "Private draft", method = "majority", options = new[] { "a", "b" }, voting_ends_at = future });
+        var id = draft.GetProperty("id").GetString();
+        var (hidden, _) = await SendAsync(_amy, HttpMethod.Get, $"{Motions}/{id}");
+        Assert.That(hidden, Is.EqualTo(HttpStatusCode.NotFound), "a draft is its author's only");
+        var (early, earlyBody) = await SendAsync(_ann, HttpMethod.Post, $"{Motions}/{id}/stances", new { choices = new[] { "a" } });
+        Assert.That((int)early, Is.EqualTo(404), earlyBody.ToString());
+        await _ann.PostJsonAsync($"{Motions}/{id}/discussion");
+        var (notOpen, notOpenBody) = await SendAsync(_amy, HttpMethod.Post, $"{Motions}/{id}/stances", new { choices = new[] { "a" } });
+        Assert.That((int)notOpen, Is.EqualTo(422));
+        Assert.That(notOpenBody.GetProperty("error").GetString(), Does.Contain("not opened"));
+        var (byOther, _) = await SendAsync(_amy, HttpMethod.Post, $"{Motions}/{id}/voting");
+        Assert.That(byOther, Is.EqualTo(HttpStatusCode.Forbidden));
+        await _ann.PostJsonAsync($"{Motions}/{id}/voting");
+        var (unknown, unknownBody) = await SendAsync(_amy, HttpMethod.Post, $"{Motions}/{id}/stances", new { choices = new[] { "c" } });
+        Assert.That((int)unknown, Is.EqualTo(422), unknownBody.ToString());
+        var (two, _) = await SendAsync(_amy, HttpMethod.Post, $"{Motions}/{id}/stances", new { choices = new[] { "a", "b" } });
+        Assert.That((int)two, Is.EqualTo(422));
+        var (noToken, _) = await SendAsync(_amy with { Api = new HttpClient { BaseAddress = _a.Client.BaseAddress } }, HttpMethod.Get, Motions);
+        Assert.That(noToken, Is.EqualTo(HttpStatusCode.Unauthorized));
+        var withdrawn = await _ann.PostJsonAsync($"{Motions}/{id}/withdraw");
+        Assert.That(withdrawn.GetProperty("state").GetString(), Is.EqualTo("withdrawn"));
+        var (again, _) = await SendAsync(_ann, HttpMethod.Post, $"{Motions}/{id}/voting");
+        Assert.That((int)again, Is.EqualTo(422));
+
+        // Paging: newest first with a Link header.
+        var page = await _ann.Api.GetAsync(new Uri($"{Motions}?limit=1", UriKind.Relative));
+        Assert.That(page.Headers.Contains("Link"), Is.True);
+        var list = await Api.JsonAsync(page);
+        Assert.That(list.GetArrayLength(), Is.EqualTo(1));
+        var (badState, _) = await SendAsync(_ann, HttpMethod.Get, $"{Motions}?state=sleeping");
+        Assert.That((int)badState, Is.EqualTo(422));
+    }
+
+    [Test]
+    public async Task OpenApi_document_describes_the_motions_api()
+    {
+        using var response = await _a.Client.GetAsync(new Uri("/api/fellows/v1/openapi.json", UriKind.Relative));
+        var doc = await Api.JsonAsync(response);
+        var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.That(paths, Does.Contain("/api/fellows/v1/motions").And.Contain("/api/fellows/v1/motions/{id}/stances"));
+        Assert.That(paths, Has.None.StartsWith("/api/v1/"), "only the Fellows API is in this document");
+    }
+}
