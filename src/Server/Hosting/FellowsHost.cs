@@ -116,7 +116,7 @@ public static class FellowsHost
         services.AddSingleton<MotionPresenter>();
         services.AddSingleton<MotionInbox>();
         // The deliberation API's OpenAPI document, served at /api/fellows/v1/openapi.json.
-        services.AddOpenApi("fellows", o => o.ShouldInclude = d => d.GroupName == "fellows");
+        services.AddOpenApi(o => o.ShouldInclude = d => d.GroupName == "fellows");
         // Federation first: its signed delivery sender replaces the queue's default seam.
         services.AddFederation();
 
@@ -148,7 +148,7 @@ public static class FellowsHost
         app.MapTimelineEndpoints();
         app.MapDeliberationContextEndpoints();
         app.MapMotionEndpoints();
-        app.MapOpenApi(MotionEndpoints.Prefix + "/openapi.json").WithGroupName("fellows").AllowAnonymous();
+        app.MapOpenApi(MotionEndpoints.Prefix + "/openapi.json").AllowAnonymous();
         app.MapOAuth();
     }
 }

@@ -55,7 +55,9 @@ public static class JobsRegistration
                 j => j.WithIdentity(StaleActorRefreshJob.Key));
             // Each open motion has its own durable job and triggers (MotionScheduler); this sweep is the safety net.
             q.ScheduleJob<Fellows.Server.Features.Motions.MotionSweepJob>(
-                t => t.WithIdentity("motion-sweep", "maintenance").WithSimpleSchedule(jobs.MotionSweepInterval),
+                // Not at start-up: each motion's own triggers are persisted and fire on their own after downtime.
+                t => t.WithIdentity("motion-sweep", "maintenance").StartAt(DateTimeOffset.UtcNow + jobs.MotionSweepInterval)
+                    .WithSimpleSchedule(jobs.MotionSweepInterval),
                 j => j.WithIdentity(Fellows.Server.Features.Motions.MotionSweepJob.Key));
         });
         // A restart replaces the declared triggers; carrying their last fire time over keeps a restart from

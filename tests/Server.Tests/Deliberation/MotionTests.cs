@@ -6,6 +6,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
 using Fellows.Federation.Deliberation;
+using Fellows.Federation.Proofs;
+using Fellows.Federation.Signatures;
+using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Motions;
 using Fellows.Server.Jobs;
 using Microsoft.Extensions.DependencyInjection;
@@ -93,24 +96,44 @@ public class MotionTests
     }
 
     /// <summary>The id of A's motion as B's mirror of it, once the Create has arrived.</summary>
-    async Task<string> MirrorOnBAsync(string uri) =>
-        await Api.EventuallyAsync(async () =>
+    async Task<string> MirrorOnBAsync(string uri)
+    {
+        try
         {
-            var list = await _bob.GetJsonAsync(Motions);
-            return list.EnumerateArray().Where(m => m.GetProperty("uri").GetString() == uri).Select(m => m.GetProperty("id").GetString()).FirstOrDefault();
-        }, "the motion to reach the allied instance");
+            return await Api.EventuallyAsync(async () =>
+            {
+                var list = await _bob.GetJsonAsync(Motions);
+                return list.EnumerateArray().Where(m => m.GetProperty("uri").GetString() == uri).Select(m => m.GetProperty("id").GetString()).FirstOrDefault();
+            }, "the motion to reach the allied instance");
+        }
+        catch (AssertionException)
+        {
+            await using var a = new NpgsqlConnection(_a.ConnectionString);
+            foreach (var row in await a.QueryAsync("SELECT id, activity_id, to_actor_uris, fanned_out_at FROM outbox_activities ORDER BY id"))
+                await TestContext.Out.WriteLineAsync("A outbox: " + string.Join(", ", ((IDictionary<string, object>)row).Select(kv => $"{kv.Key}={kv.Value}")));
+            foreach (var row in await a.QueryAsync("SELECT * FROM deliveries ORDER BY id"))
+                TestContext.Out.WriteLine("A delivery: " + string.Join(", ", ((IDictionary<string, object>)row).Select(kv => $"{kv.Key}={kv.Value}")));
+            await using var b = new NpgsqlConnection(_b.ConnectionString);
+            foreach (var row in await b.QueryAsync("SELECT activity_type, state, last_error, attempts FROM inbox_activities ORDER BY id"))
+                TestContext.Out.WriteLine("B inbox: " + string.Join(", ", ((IDictionary<string, object>)row).Select(kv => $"{kv.Key}={kv.Value}")));
+            throw;
+        }
+    }
 
     async Task<int> StanceCountOnAAsync(string id) => (await _ann.GetJsonAsync($"{Motions}/{id}/stances")).GetArrayLength();
 
-    /// <summary>Passes the deadline on both clocks and fires the motion's own Quartz job, as its trigger would.</summary>
+    /// <summary>
+    /// Passes the deadline on both clocks; Quartz runs on the same test clock, so the motion's own persisted trigger
+    /// fires and its job closes and counts the motion.
+    /// </summary>
     async Task CloseByJobAsync(string id)
     {
-        Advance(TimeSpan.FromMinutes(31));
         var scheduler = await _a.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
         var key = MotionScheduler.JobKeyFor(long.Parse(id, CultureInfo.InvariantCulture));
         Assert.That(await scheduler.GetJobDetail(key), Is.Not.Null, "the motion's deadline job is stored");
-        await scheduler.TriggerJob(key);
+        Advance(TimeSpan.FromMinutes(31));
         await Api.EventuallyAsync(async () => (await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("state").GetString() == "closed", "the job to close the motion");
+        Assert.That(await scheduler.GetJobDetail(key), Is.Null, "a closed motion's job is removed");
     }
 
     static HttpContent Json(object body) => JsonContent.Create(body);
@@ -285,27 +308,79 @@ public class MotionTests
         Assert.That(closed.GetProperty("tally_state").GetString(), Is.EqualTo("passed"));
     }
 
+    /// <summary>
+    /// Sends a stance signed with bob's key straight from B's outbox, as a peer whose view of the motion lags (or a
+    /// forger) would: B's own API would refuse it first. <paramref name="tamper"/> changes the choice after signing.
+    /// </summary>
+    async Task<string> SendStanceFromBAsync(string motionUri, string choice, bool tamper = false)
+    {
+        var db = _b.Services.GetRequiredService<NpgsqlDataSource>();
+        await using var conn = await db.OpenConnectionAsync();
+        var seed = await conn.ExecuteScalarAsync<string>("SELECT private_key FROM account_keys WHERE account_id = @id AND kind = 'ed25519'", new { id = _bob.AccountId });
+        var keyId = _bob.ActorId + "#ed25519-key";
+        var stanceId = $"{_bob.ActorId}/stances/direct-{Guid.NewGuid():N}";
+        var document = DeliberationWriter.Stance(new LocalStance
+        {
+            Id = stanceId,
+            AttributedTo = _bob.ActorId,
+            InReplyTo = motionUri,
+            Published = _clockB.GetUtcNow(),
+            To = [_ann.ActorId],
+            Choices = [choice],
+            Coop = _b.BaseUrl + "/actor",
+        }, _b.BaseUrl + "/ns/fellows");
+        var signed = IntegrityProof.Sign(document, SigningKey.FromEd25519Seed(keyId, Convert.FromBase64String(seed!)), keyId, _clockB.GetUtcNow());
+        if (tamper) signed["choice"] = new System.Text.Json.Nodes.JsonArray("block");
+        await using var tx = await conn.BeginTransactionAsync();
+        var bob = await conn.AccountByIdAsync(_bob.AccountId, tx, CancellationToken.None);
+        var annOnB = await conn.QuerySingleAsync<Fellows.Server.Features.Accounts.Account>(
+            Fellows.Server.Features.Accounts.AccountQueries.ByUri, new { uri = _ann.ActorId }, tx);
+        await _b.Services.GetRequiredService<MotionPublisher>().StanceAsync(conn, tx, bob, annOnB, signed, CancellationToken.None);
+        await tx.CommitAsync();
+        return stanceId;
+    }
+
+    async Task<string?> RejectionOnAAsync(string stanceId)
+    {
+        await using var conn = new NpgsqlConnection(_a.ConnectionString);
+        return await conn.ExecuteScalarAsync<string?>("SELECT reason FROM motion_rejections WHERE stance_uri = @stanceId", new { stanceId });
+    }
+
     [Test]
     public async Task Late_remote_stance_is_rejected_after_close_and_never_counted()
     {
         var id = await OpenAsync(Motion("consent", title: "Late one"));
         var uri = (await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("uri").GetString()!;
         var mirror = await MirrorOnBAsync(uri);
-        // A's clock passes the deadline; B's lags behind, so B still sends the stance.
-        _clockA.Advance(TimeSpan.FromMinutes(31));
-        await _bob.PostJsonAsync($"{Motions}/{mirror}/stances", new { choices = new[] { "agree" } });
-        var rejected = await Api.EventuallyAsync(async () =>
-        {
-            var mine = await _bob.GetJsonAsync($"{Motions}/{mirror}/stances/mine");
-            return mine[0].GetProperty("rejection").ValueKind == JsonValueKind.Object ? (object)mine[0].GetProperty("rejection") : null;
-        }, "A's Reject of the late stance");
-        Assert.That(((JsonElement)rejected).GetProperty("reason").GetString(), Is.EqualTo("after-close"));
-        _clockB.Advance(TimeSpan.FromMinutes(31));
-        _clockA.Advance(-TimeSpan.FromMinutes(31));
+        await CloseByJobAsync(id);
+        var digest = (await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("tally_digest").GetString();
+        await Api.EventuallyAsync(async () => (await _bob.GetJsonAsync($"{Motions}/{mirror}")).GetProperty("state").GetString() == "closed", "B to learn of the close");
+        var (refused, _) = await SendAsync(_bob, HttpMethod.Post, $"{Motions}/{mirror}/stances", new { choices = new[] { "agree" } });
+        Assert.That((int)refused, Is.EqualTo(422), "B's own API refuses a stance on a closed motion");
+
+        var late = await SendStanceFromBAsync(uri, "agree");
+        Assert.That(await Api.EventuallyAsync(() => RejectionOnAAsync(late), "A to reject the late stance"), Is.EqualTo("after-close"));
+        var after = await _ann.GetJsonAsync($"{Motions}/{id}");
+        Assert.That(after.GetProperty("tally_digest").GetString(), Is.EqualTo(digest));
+        Assert.That(after.GetProperty("tally").GetProperty("participantCount").GetInt32(), Is.Zero);
+        Assert.That(await StanceCountOnAAsync(id), Is.Zero);
+    }
+
+    [Test]
+    public async Task Forged_remote_stance_fails_its_proof_and_is_rejected()
+    {
+        var id = await OpenAsync(Motion("consent", title: "Forgery"));
+        var uri = (await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("uri").GetString()!;
+        await MirrorOnBAsync(uri);
+        var forged = await SendStanceFromBAsync(uri, "agree", tamper: true);
+        Assert.That(await Api.EventuallyAsync(() => RejectionOnAAsync(forged), "A to reject the forged stance"), Is.EqualTo("invalid-proof"));
+        var genuine = await SendStanceFromBAsync(uri, "agree");
+        await Api.EventuallyAsync(async () => await StanceCountOnAAsync(id) == 1, "the genuine stance to count");
+        Assert.That(await RejectionOnAAsync(genuine), Is.Null);
         await CloseByJobAsync(id);
         var closed = await _ann.GetJsonAsync($"{Motions}/{id}");
-        Assert.That(closed.GetProperty("tally").GetProperty("participantCount").GetInt32(), Is.Zero);
-        Assert.That(closed.GetProperty("tally_state").GetString(), Is.EqualTo("rejected"));
+        Assert.That(closed.GetProperty("tally_state").GetString(), Is.EqualTo("passed"), "the tampered block never counted");
+        Assert.That(closed.GetProperty("tally").GetProperty("blockCount").GetInt32(), Is.Zero);
     }
 
     [Test]

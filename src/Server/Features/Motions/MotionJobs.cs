@@ -5,8 +5,8 @@ namespace Fellows.Server.Features.Motions;
 
 /// <summary>
 /// Keeps one durable Quartz job per open motion with triggers for its deadlines (voting opens, reminder, close),
-/// stored in PostgreSQL so a restart does not lose them. Quartz fires on the wall clock; the job itself checks the
-/// business clock, so firing early does nothing and a test clock can drive it through <see cref="JobKeyFor"/>.
+/// stored in PostgreSQL so a restart does not lose them. Quartz reads the same <see cref="TimeProvider"/> as the rest
+/// of the host (so a test clock drives it); the job also checks that clock itself, so firing early does nothing.
 /// </summary>
 public sealed class MotionScheduler(IServiceProvider services, TimeProvider clock, ILogger<MotionScheduler> logger)
 {
@@ -28,13 +28,10 @@ public sealed class MotionScheduler(IServiceProvider services, TimeProvider cloc
             .RequestRecovery()
             .Build();
         var now = clock.GetUtcNow();
-        var wall = DateTimeOffset.UtcNow;
         var triggers = new List<ITrigger>();
         void At(string name, DateTimeOffset due)
         {
-            // The business clock and the wall clock agree in production; in tests the offset keeps triggers in the future.
-            var fireAt = wall + (due - now);
-            if (fireAt < wall) fireAt = wall;
+            var fireAt = due < now ? now : due;
             triggers.Add(TriggerBuilder.Create()
                 .WithIdentity($"{key.Name}-{name}", Group)
                 .ForJob(key)

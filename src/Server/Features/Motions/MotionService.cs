@@ -8,6 +8,7 @@ using Fellows.Federation.Vocabulary;
 using Fellows.Server.Common;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
+using Fellows.Server.Features.Federation;
 using Fellows.Server.Features.Statuses;
 using Npgsql;
 
@@ -20,7 +21,7 @@ namespace Fellows.Server.Features.Motions;
 /// </summary>
 public sealed class MotionService(
     NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, MotionPublisher publisher, MotionScheduler scheduler,
-    ILogger<MotionService> logger)
+    RemoteActors actors, ILogger<MotionService> logger)
 {
     public const int MaxTitle = 200;
     public const int MaxBody = 20_000;
@@ -35,6 +36,12 @@ public sealed class MotionService(
     {
         var now = clock.GetUtcNow();
         if (Validate(input, now) is { } problem) return Error.Validation(problem);
+        // Allied actors are fetched now: it proves they exist and lets the fan-out find their inboxes.
+        foreach (var ally in input.AlliedActors.Distinct(StringComparer.Ordinal))
+        {
+            if (await actors.ResolveAsync(ally, forceRefresh: false, ct) is null)
+                return Error.Validation($"Validation failed: allied actor {ally} could not be fetched");
+        }
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var author = await conn.AccountByIdAsync(accountId, tx, ct);
