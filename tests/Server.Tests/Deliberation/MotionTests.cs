@@ -384,6 +384,97 @@ public class MotionTests
     }
 
     [Test]
+    public async Task Plain_poll_vote_from_a_mastodon_like_server_counts_as_a_stance_without_reason()
+    {
+        var id = await OpenAsync(Motion("approval", ["bikes", "trams", "buses"], title: "Transport"));
+        var uri = (await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("uri").GetString()!;
+        await MirrorOnBAsync(uri);
+        // What Mastodon sends for a multiple-choice poll: one Note per option, a name and nothing else (FEP-9967).
+        var db = _b.Services.GetRequiredService<NpgsqlDataSource>();
+        foreach (var option in new[] { "bikes", "trams" })
+        {
+            await using var conn = await db.OpenConnectionAsync();
+            await using var tx = await conn.BeginTransactionAsync();
+            var voteId = $"{_bob.ActorId}#votes/{Guid.NewGuid():N}";
+            var note = new System.Text.Json.Nodes.JsonObject
+            {
+                ["id"] = voteId,
+                ["type"] = "Note",
+                ["name"] = option,
+                ["attributedTo"] = _bob.ActorId,
+                ["to"] = new System.Text.Json.Nodes.JsonArray(_ann.ActorId),
+                ["inReplyTo"] = uri,
+            };
+            var create = new System.Text.Json.Nodes.JsonObject
+            {
+                ["@context"] = "https://www.w3.org/ns/activitystreams",
+                ["id"] = voteId + "/activity",
+                ["type"] = "Create",
+                ["actor"] = _bob.ActorId,
+                ["to"] = new System.Text.Json.Nodes.JsonArray(_ann.ActorId),
+                ["object"] = note,
+            };
+            await _b.Services.GetRequiredService<Fellows.Server.Features.Delivery.OutboxWriter>().EnqueueAsync(conn, tx, new Fellows.Server.Features.Delivery.OutgoingActivity
+            {
+                ActivityId = voteId + "/activity",
+                ActorAccountId = _bob.AccountId,
+                Body = create.ToJsonString(),
+                ToFollowersOf = [],
+                ToActorUris = [_ann.ActorId],
+                ToInboxes = [],
+            }, CancellationToken.None);
+            await tx.CommitAsync();
+            await Api.EventuallyAsync(async () => (await _ann.GetJsonAsync($"{Motions}/{id}/stances")).EnumerateArray()
+                .Any(st => st.GetProperty("choices").EnumerateArray().Any(c => c.GetString() == option)), $"the {option} vote to count");
+        }
+        var stances = await _ann.GetJsonAsync($"{Motions}/{id}/stances");
+        Assert.That(stances.GetArrayLength(), Is.EqualTo(1), "one voter's poll votes fold into one stance");
+        Assert.That(stances[0].GetProperty("poll_vote").GetBoolean(), Is.True);
+        Assert.That(stances[0].GetProperty("choices").EnumerateArray().Select(c => c.GetString()), Is.EqualTo(new[] { "bikes", "trams" }));
+        await CloseByJobAsync(id);
+        var counts = (await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("tally").GetProperty("counts").EnumerateArray()
+            .ToDictionary(c => c.GetProperty("option").GetString()!, c => c.GetProperty("count").GetInt32());
+        Assert.That(counts, Is.EqualTo(new Dictionary<string, int> { ["bikes"] = 1, ["trams"] = 1, ["buses"] = 0 }));
+    }
+
+    [Test]
+    public async Task Undecided_members_are_reminded_before_the_deadline_even_across_a_restart()
+    {
+        var draft = await DraftAsync(new
+        {
+            title = "Remind me",
+            method = "consent",
+            voting_ends_at = (_clockA.GetUtcNow() + TimeSpan.FromHours(2)).ToString("O", CultureInfo.InvariantCulture),
+            remind_before_hours = 1,
+        });
+        var id = draft.GetProperty("id").GetString()!;
+        await _ann.PostJsonAsync($"{Motions}/{id}/voting");
+        await _ann.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "agree" } });
+        await using (var conn = new NpgsqlConnection(_a.ConnectionString))
+        {
+            var triggers = await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM qrtz_triggers WHERE job_name = @job",
+                new { job = MotionScheduler.JobKeyFor(long.Parse(id, CultureInfo.InvariantCulture)).Name });
+            Assert.That(triggers, Is.EqualTo(2), "reminder and close");
+        }
+        // The triggers live in PostgreSQL: a restart keeps them.
+        await _a.RestartAsync();
+        Advance(TimeSpan.FromMinutes(61));
+        var reminders = await Api.EventuallyAsync(async () =>
+        {
+            var list = await _amy.GetJsonAsync("/api/fellows/v1/reminders");
+            return list.EnumerateArray().Any(r => r.GetProperty("motion_id").GetString() == id) ? (object)list : null;
+        }, "the reminder to fire");
+        Assert.That(reminders, Is.Not.Null);
+        var annReminded = (await _ann.GetJsonAsync("/api/fellows/v1/reminders")).EnumerateArray().Any(r => r.GetProperty("motion_id").GetString() == id);
+        Assert.That(annReminded, Is.False, "who has taken a position is not reminded");
+        Assert.That((await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("state").GetString(), Is.EqualTo("voting"));
+        // Withdrawing removes the motion's job and its remaining (close) trigger.
+        await _ann.PostJsonAsync($"{Motions}/{id}/withdraw");
+        var scheduler = await _a.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
+        Assert.That(await scheduler.GetJobDetail(MotionScheduler.JobKeyFor(long.Parse(id, CultureInfo.InvariantCulture))), Is.Null);
+    }
+
+    [Test]
     public async Task Secret_ballot_voter_finds_their_receipt_in_the_published_digest()
     {
         var id = await OpenAsync(Motion("majority", ["yes", "no"], secret: true));

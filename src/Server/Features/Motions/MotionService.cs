@@ -234,7 +234,7 @@ public sealed class MotionService(
         await using var conn = await db.OpenConnectionAsync(ct);
         var reminded = await conn.ExecuteAsync(new CommandDefinition($"""
             INSERT INTO motion_reminders (motion_id, account_id, created_at)
-            SELECT @id, e.id FROM ({MotionQueries.LocalElectorate}) e
+            SELECT @id, e.id, @now FROM ({MotionQueries.LocalElectorate}) e
             WHERE NOT EXISTS (SELECT 1 FROM motion_stances s WHERE s.motion_id = @id AND s.voter_account_id = e.id AND s.current)
             ON CONFLICT (motion_id, account_id) DO NOTHING
             """, new { id = motion.Id, now = clock.GetUtcNow() }, cancellationToken: ct));
