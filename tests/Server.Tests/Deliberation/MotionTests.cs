@@ -207,6 +207,17 @@ public class MotionTests
         Assert.That(bMotion.GetProperty("tally").GetRawText(), Is.EqualTo(tally.GetRawText()));
 
         // After the close: stances are refused, and nothing changes the tally.
+        // The motion's id dereferences to the closed Question with its tally, as other servers fetch it.
+        using (var fetch = new HttpRequestMessage(HttpMethod.Get, new Uri(closed.GetProperty("uri").GetString()!)))
+        {
+            fetch.Headers.Accept.ParseAdd("application/activity+json");
+            using var fetched = await _a.Client.SendAsync(fetch);
+            var question = await Api.JsonAsync(fetched);
+            Assert.That(question.GetProperty("type").EnumerateArray().Select(t => t.GetString()), Is.EqualTo(new[] { "Question", "fellows:Motion" }));
+            Assert.That(question.GetProperty("tally").GetProperty("digest").GetString(), Is.EqualTo(digest));
+            Assert.That(question.GetProperty("votersCount").GetInt32(), Is.EqualTo(2));
+        }
+
         var (late, lateBody) = await SendAsync(_amy, HttpMethod.Post, $"{Motions}/{id}/stances", new { choices = new[] { "disagree" } });
         Assert.That((int)late, Is.EqualTo(422));
         Assert.That(lateBody.GetProperty("error").GetString(), Does.Contain("closed"));

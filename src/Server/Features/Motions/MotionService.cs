@@ -389,6 +389,24 @@ public sealed class MotionService(
 
     // ---- Reading ----
 
+    /// <summary>
+    /// The Question document of the local motion carried by status <paramref name="statusId"/> (what its id
+    /// dereferences to), or null when the status is not a motion. A closed motion carries its stored tally.
+    /// </summary>
+    public async Task<JsonObject?> QuestionAsync(long statusId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var motion = await conn.QuerySingleOrDefaultAsync<MotionRow>(new CommandDefinition(
+            $"SELECT {MotionQueries.Columns} FROM motions m WHERE m.status_id = @statusId AND m.local", new { statusId }, cancellationToken: ct));
+        if (motion is null) return null;
+        var author = await conn.AccountByIdAsync(motion.AuthorAccountId, null, ct);
+        var showCounts = motion.Phase == MotionPhase.Closed || (motion.ResultsBeforeClose && motion.Phase == MotionPhase.Voting);
+        var tally = showCounts ? await CountAsync(conn, null, motion, ct) : null;
+        var question = DeliberationWriter.Motion(publisher.Document(author, motion, tally), DeliberationVocabulary.ContextUrl(urls.Base));
+        if (motion.Tally is { } stored) question["tally"] = JsonNode.Parse(stored);
+        return question;
+    }
+
     public async Task<MotionRow?> FindAsync(long id, long viewer, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
