@@ -5,7 +5,6 @@ using Fellows.Federation.Html;
 using Fellows.Federation.Proofs;
 using Fellows.Federation.Signatures;
 using Fellows.Federation.Vocabulary;
-using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Federation;
 using Fellows.Server.Features.Statuses;
@@ -18,7 +17,7 @@ namespace Fellows.Server.Features.Motions;
 /// votes) on our motions, allied instances' motions and their results, and rejections of our members' stances.
 /// </summary>
 public sealed class MotionInbox(
-    NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, MotionPublisher publisher, MotionService motions,
+    NpgsqlDataSource db, TimeProvider clock, MotionPublisher publisher, MotionService motions,
     RemoteActors actors, ILogger<MotionInbox> logger)
 {
     /// <summary>
@@ -213,16 +212,18 @@ public sealed class MotionInbox(
     {
         if (objectId is null) return false;
         await using var conn = await db.OpenConnectionAsync(ct);
-        var stance = await conn.QuerySingleOrDefaultAsync<(long MotionId, string MotionUri, bool Local)?>(new CommandDefinition("""
-            SELECT m.id, m.uri, m.local FROM motion_stances s JOIN motions m ON m.id = s.motion_id JOIN accounts a ON a.id = s.voter_account_id
+        var stance = await conn.QuerySingleOrDefaultAsync<(long MotionId, string MotionUri, bool Local, string VoterUri)?>(new CommandDefinition("""
+            SELECT m.id, m.uri, m.local, a.uri FROM motion_stances s JOIN motions m ON m.id = s.motion_id JOIN accounts a ON a.id = s.voter_account_id
             WHERE s.uri = @objectId AND a.domain IS NULL
             """, new { objectId }, cancellationToken: ct));
         // Only the motion's own server can refuse a stance on it.
         if (stance is not { } s || s.Local || !RemoteActors.SameOrigin(s.MotionUri, actor.Uri)) return false;
+        var code = reason is { Length: > 0 and <= 64 } ? reason : "rejected";
+        var text = RemoteHtml.ToPlainText(detail ?? "");
         await conn.ExecuteAsync(new CommandDefinition(MotionQueries.InsertRejection, new
         {
-            motionId = s.MotionId, stanceUri = objectId, voterUri = urls.Base, reason = (reason ?? "rejected")[..Math.Min((reason ?? "rejected").Length, 64)],
-            detail = RemoteHtml.ToPlainText(detail ?? "")[..Math.Min(RemoteHtml.ToPlainText(detail ?? "").Length, 1000)], now = clock.GetUtcNow(),
+            motionId = s.MotionId, stanceUri = objectId, voterUri = s.VoterUri, reason = code, detail = text[..Math.Min(text.Length, 1000)],
+            now = clock.GetUtcNow(),
         }, cancellationToken: ct));
         return true;
     }

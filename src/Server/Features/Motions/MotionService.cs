@@ -335,7 +335,8 @@ public sealed class MotionService(
         };
         // The counting core's own admission says whether the stance fits (method, options, block reason, receipt),
         // so the API refuses exactly what the tally would.
-        var coop = motion.Local ? urls.InstanceActor : urls.InstanceActor;
+        // This instance vouches for its own members, whether the motion is ours or an ally's.
+        var coop = urls.InstanceActor;
         var check = Tally.Count(motion.Rules(), Electorate.Single(coop, [voter.Uri]), [stance]);
         if (check.Rejections.Count > 0) return Error.Validation($"Validation failed: {check.Rejections[0].Detail}");
 
