@@ -266,6 +266,48 @@ public class MotionTests
     }
 
     [Test]
+    public async Task Coop_by_coop_motion_gives_each_coop_one_voice_and_shows_running_counts_when_allowed()
+    {
+        var draft = await DraftAsync(new
+        {
+            title = "Drinks for the congress",
+            method = "majority",
+            options = new[] { "tea", "coffee" },
+            counting_mode = "coop-by-coop",
+            results_before_close = true,
+            allied_actors = new[] { BActor },
+            voting_ends_at = (_clockA.GetUtcNow() + TimeSpan.FromMinutes(30)).ToString("O", CultureInfo.InvariantCulture),
+        });
+        var id = draft.GetProperty("id").GetString()!;
+        Assert.That(draft.GetProperty("counting_mode").GetString(), Is.EqualTo("coop-by-coop"));
+        await _ann.PostJsonAsync($"{Motions}/{id}/voting");
+        var uri = draft.GetProperty("uri").GetString()!;
+        var mirror = await MirrorOnBAsync(uri);
+        await _ann.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "tea" } });
+        await _amy.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "tea" } });
+        var running = (await _amy.GetJsonAsync($"{Motions}/{id}")).GetProperty("tally");
+        Assert.That(running.GetProperty("participantCount").GetInt32(), Is.EqualTo(2), "results before the close are shown while voting");
+        await _bob.PostJsonAsync($"{Motions}/{mirror}/stances", new { choices = new[] { "coffee" } });
+        await Api.EventuallyAsync(async () => await StanceCountOnAAsync(id) == 3, "bob's stance on A");
+
+        await CloseByJobAsync(id);
+        var closed = await _ann.GetJsonAsync($"{Motions}/{id}");
+        var tally = closed.GetProperty("tally");
+        // Pooled, tea would win 2 to 1; co-op by co-op each co-op's result is one voice: tea against coffee.
+        Assert.That(closed.GetProperty("tally_state").GetString(), Is.EqualTo("tie"));
+        Assert.That(tally.GetProperty("coopVoices").GetInt32(), Is.EqualTo(2));
+        var voices = tally.GetProperty("coopResults").EnumerateArray().ToDictionary(c => c.GetProperty("coop").GetString()!, c => c.GetProperty("voice").GetString());
+        Assert.That(voices, Is.EqualTo(new Dictionary<string, string?> { [_a.BaseUrl + "/actor"] = "tea", [BActor] = "coffee" }));
+        var onB = await Api.EventuallyAsync(async () =>
+        {
+            var m = await _bob.GetJsonAsync($"{Motions}/{mirror}");
+            return m.GetProperty("tally_digest").ValueKind == JsonValueKind.String ? (object)m : null;
+        }, "the result on B");
+        Assert.That(((JsonElement)onB).GetProperty("tally_verified").GetBoolean(), Is.True, "B recounts co-op by co-op to the same result");
+        Assert.That(((JsonElement)onB).GetProperty("tally_state").GetString(), Is.EqualTo("tie"));
+    }
+
+    [Test]
     public async Task Ranked_choice_outcome_runs_the_instant_runoff_at_close()
     {
         var id = await OpenAsync(Motion("ranked-choice", ["north", "south", "east"]));
@@ -530,6 +572,9 @@ public class MotionTests
         await Expect422(new { title = "x" }, "voting_ends_at");
         await Expect422(new { title = "x", quorum = "lots", voting_ends_at = future }, "quorum");
         await Expect422(new { title = "x", threshold = "most", voting_ends_at = future }, "threshold");
+        await Expect422(new { title = "x", counting_mode = "by-lot", voting_ends_at = future }, "counting_mode");
+        await Expect422(new { title = "x", coop_quorum = "3/2", voting_ends_at = future }, "coop_quorum");
+        await Expect422(new { title = "x", allied_actors = new[] { "http://127.0.0.1:1/actor" }, voting_ends_at = future }, "could not be fetched");
         await Expect422(new { title = "x", allied_actors = new[] { "not a url" }, voting_ends_at = future }, "allied");
 
         var draft = await DraftAsync(new { title = "Private draft", method = "majority", options = new[] { "a", "b" }, voting_ends_at = future });

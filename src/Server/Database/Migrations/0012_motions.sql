@@ -15,7 +15,8 @@ CREATE TABLE motions (
     options text[] NOT NULL DEFAULT '{}',
     threshold text NOT NULL,
     quorum text NULL,                              -- "12" or "1/2"
-    counting_mode text NOT NULL DEFAULT 'pooled',
+    coop_quorum text NULL,                         -- the same, within each co-op
+    counting_mode text NOT NULL DEFAULT 'pooled' CHECK (counting_mode IN ('pooled', 'coop-by-coop')),
     score_min integer NOT NULL DEFAULT 0,
     score_max integer NOT NULL DEFAULT 5,
     secret_ballot boolean NOT NULL DEFAULT false,

@@ -24,7 +24,7 @@ public static class MotionEndpoints
     {
         var group = app.MapGroup(Prefix + "/motions").WithTags("Motions").WithGroupName("fellows");
         group.MapPost("/", Create).RequireScope("write:statuses").WithName("CreateMotion")
-            .WithSummary("Draft a motion").WithDescription("Params: title, body (Markdown), method (consent|majority|approval|ranked-choice|score), options[], threshold (plurality|simple-majority|two-thirds|unanimity), quorum (\"12\" or \"1/2\"), score_min, score_max, secret_ballot, results_before_close, allied_actors[], discussion_ends_at, voting_ends_at (ISO 8601), remind_before_hours.");
+            .WithSummary("Draft a motion").WithDescription("Params: title, body (Markdown), method (consent|majority|approval|ranked-choice|score), options[], threshold (plurality|simple-majority|two-thirds|unanimity), quorum (\"12\" or \"1/2\"), coop_quorum, counting_mode (pooled|coop-by-coop), score_min, score_max, secret_ballot, results_before_close, allied_actors[], discussion_ends_at, voting_ends_at (ISO 8601), remind_before_hours.");
         group.MapGet("/", List).RequireScope("read:statuses").WithName("ListMotions")
             .WithSummary("List motions, newest first").WithDescription("Paged with max_id/min_id/limit and a Link header; state filters by phase.");
         group.MapGet("/{id}", Get).RequireScope("read:statuses").WithName("GetMotion").WithSummary("A motion, with the tally once visible and the caller's stance");
@@ -58,6 +58,11 @@ public static class MotionEndpoints
         Quorum? quorum = null;
         if (p.Get("quorum") is { Length: > 0 } q && (quorum = Quorum.Parse(q)) is null)
             return Invalid("Validation failed: quorum must be a whole number or a fraction like 1/2");
+        Quorum? coopQuorum = null;
+        if (p.Get("coop_quorum") is { Length: > 0 } cq && (coopQuorum = Quorum.Parse(cq)) is null)
+            return Invalid("Validation failed: coop_quorum must be a whole number or a fraction like 1/2");
+        var mode = DeliberationVocabulary.Parse<CountingMode>(p.Get("counting_mode") ?? "pooled");
+        if (mode is null) return Invalid("Validation failed: counting_mode must be pooled or coop-by-coop");
         if (!TryDate(p.Get("voting_ends_at"), out var votingEnds) || votingEnds is null)
             return Invalid("Validation failed: voting_ends_at is required, as an ISO 8601 time");
         if (!TryDate(p.Get("discussion_ends_at"), out var discussionEnds))
@@ -74,6 +79,8 @@ public static class MotionEndpoints
             Options = p.GetList("options"),
             Threshold = threshold.Value,
             Quorum = quorum,
+            CoopQuorum = coopQuorum,
+            Mode = mode.Value,
             ScoreMin = scoreMin,
             ScoreMax = scoreMax,
             SecretBallot = p.GetBool("secret_ballot") ?? false,
@@ -248,7 +255,7 @@ public sealed record OutcomeView(string? Statement, string? StatementHtml, strin
 
 public sealed record MotionView(
     string Id, string Uri, string? StatusId, bool Local, string Author, string Title, string Body, string BodyHtml, string Method,
-    IReadOnlyList<string> Options, string Threshold, string? Quorum, int? ScoreMin, int? ScoreMax, bool SecretBallot, bool ResultsBeforeClose,
+    IReadOnlyList<string> Options, string Threshold, string? Quorum, string? CoopQuorum, string CountingMode, int? ScoreMin, int? ScoreMax, bool SecretBallot, bool ResultsBeforeClose,
     IReadOnlyList<string> AlliedActors, string State, string? DiscussionEndsAt, string VotingEndsAt, string? OpenedAt, string? VotingOpenedAt,
     string? ClosedAt, string CreatedAt, bool Facilitator, StanceView? MyStance, JsonElement? Tally, string? TallyDigest, string? TallyState,
     bool? TallyVerified, OutcomeView? Outcome);
@@ -274,7 +281,7 @@ public sealed class MotionPresenter(NpgsqlDataSource db, MotionService motions)
         var consent = m.DecisionMethod == DecisionMethod.Consent;
         return new MotionView(
             ApiResults.Id(m.Id), m.Uri, m.StatusId is { } s ? ApiResults.Id(s) : null, m.Local, author.Acct, m.Title, m.BodySource, m.BodyHtml, m.Method,
-            consent ? ConsentPositions.All : m.Options, m.Threshold, m.Quorum,
+            consent ? ConsentPositions.All : m.Options, m.Threshold, m.Quorum, m.CoopQuorum, m.CountingMode,
             m.DecisionMethod == DecisionMethod.Score ? m.ScoreMin : null, m.DecisionMethod == DecisionMethod.Score ? m.ScoreMax : null,
             m.SecretBallot, m.ResultsBeforeClose, m.AlliedActors, m.State, ApiResults.Date(m.DiscussionEndsAt), ApiResults.Date(m.VotingEndsAt),
             ApiResults.Date(m.OpenedAt), ApiResults.Date(m.VotingOpenedAt), ApiResults.Date(m.ClosedAt), ApiResults.Date(m.CreatedAt),

@@ -182,10 +182,10 @@ public sealed class MotionInbox(
         await using var conn = await db.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("""
             INSERT INTO motions (id, uri, local, status_id, author_account_id, title, body_source, body_html, method, options, threshold, quorum,
-                counting_mode, score_min, score_max, secret_ballot, results_before_close, allied_actors, state, discussion_ends_at, voting_ends_at,
+                coop_quorum, counting_mode, score_min, score_max, secret_ballot, results_before_close, allied_actors, state, discussion_ends_at, voting_ends_at,
                 opened_at, closed_at, tally, tally_digest, tally_state, tally_verified, created_at, updated_at)
             VALUES (fellows_id(@now), @uri, false, @statusId, @author, @title, @bodySource, @bodyHtml, @method, @options, @threshold, @quorum,
-                @mode, @scoreMin, @scoreMax, @secret, @resultsBeforeClose, @electorate, @state, @discussionEndsAt, @votingEndsAt,
+                @coopQuorum, @mode, @scoreMin, @scoreMax, @secret, @resultsBeforeClose, @electorate, @state, @discussionEndsAt, @votingEndsAt,
                 @now, @closedAt, @tally::jsonb, @digest, @tallyState, @verified, @now, @now)
             ON CONFLICT (uri) DO UPDATE SET
                 status_id = coalesce(motions.status_id, excluded.status_id), title = excluded.title, body_source = excluded.body_source,
@@ -200,7 +200,7 @@ public sealed class MotionInbox(
             now, uri = remote.Id, statusId, author = actor.Id, title = RemoteHtml.ToPlainText(remote.Name ?? "").Trim() is { Length: > 0 } t ? t[..Math.Min(t.Length, MotionService.MaxTitle)] : "(untitled)",
             bodySource = remote.SourceMarkdown ?? "", bodyHtml = RemoteHtml.Sanitize(remote.Content ?? ""),
             method = DeliberationVocabulary.Name(rules.Method), options = rules.Method == DecisionMethod.Consent ? [] : rules.Options.ToArray(),
-            threshold = DeliberationVocabulary.Name(rules.Threshold), quorum = rules.Quorum?.ToString(), mode = DeliberationVocabulary.Name(rules.Mode),
+            threshold = DeliberationVocabulary.Name(rules.Threshold), quorum = rules.Quorum?.ToString(), coopQuorum = rules.CoopQuorum?.ToString(), mode = DeliberationVocabulary.Name(rules.Mode),
             scoreMin = rules.ScoreMin, scoreMax = rules.ScoreMax, secret = rules.SecretBallot, resultsBeforeClose = remote.ResultsBeforeClose,
             electorate = remote.Electorate.ToArray(), state = DeliberationVocabulary.Name(phase), discussionEndsAt = remote.DiscussionEndTime,
             votingEndsAt = rules.ClosesAt, closedAt = remote.ClosedAt, tally, digest, tallyState, verified,

@@ -17,6 +17,7 @@ public sealed record MotionRow
     public required string[] Options { get; init; }
     public required string Threshold { get; init; }
     public string? Quorum { get; init; }
+    public string? CoopQuorum { get; init; }
     public required string CountingMode { get; init; }
     public required int ScoreMin { get; init; }
     public required int ScoreMax { get; init; }
@@ -54,6 +55,7 @@ public sealed record MotionRow
         Options = DecisionMethod == DecisionMethod.Consent ? [] : Options,
         Threshold = DeliberationVocabulary.Parse<Threshold>(Threshold) ?? Fellows.Federation.Deliberation.Threshold.SimpleMajority,
         Quorum = Fellows.Federation.Deliberation.Quorum.Parse(Quorum),
+        CoopQuorum = Fellows.Federation.Deliberation.Quorum.Parse(CoopQuorum),
         Mode = DeliberationVocabulary.Parse<CountingMode>(CountingMode) ?? Fellows.Federation.Deliberation.CountingMode.Pooled,
         ClosesAt = VotingEndsAt,
         SecretBallot = SecretBallot,
@@ -134,6 +136,8 @@ public sealed record NewMotion
     public IReadOnlyList<string> Options { get; init; } = [];
     public Threshold Threshold { get; init; } = Threshold.SimpleMajority;
     public Quorum? Quorum { get; init; }
+    public Quorum? CoopQuorum { get; init; }
+    public CountingMode Mode { get; init; } = CountingMode.Pooled;
     public int ScoreMin { get; init; }
     public int ScoreMax { get; init; } = 5;
     public bool SecretBallot { get; init; }

@@ -4,7 +4,7 @@ public static class MotionQueries
 {
     public const string Columns = """
         m.id, m.uri, m.local, m.status_id, m.author_account_id, m.title, m.body_source, m.body_html, m.method, m.options,
-        m.threshold, m.quorum, m.counting_mode, m.score_min, m.score_max, m.secret_ballot, m.results_before_close,
+        m.threshold, m.quorum, m.coop_quorum, m.counting_mode, m.score_min, m.score_max, m.secret_ballot, m.results_before_close,
         m.allied_actors, m.state, m.discussion_ends_at, m.voting_ends_at, m.remind_before, m.opened_at, m.voting_opened_at,
         m.closed_at, m.withdrawn_at, m.tally::text AS tally, m.tally_digest, m.tally_state, m.tally_verified,
         m.outcome_statement, m.outcome_html, m.outcome_account_id, m.outcome_at, m.review_at, m.created_at, m.updated_at
@@ -26,10 +26,10 @@ public static class MotionQueries
 
     public const string Insert = """
         INSERT INTO motions (id, uri, local, author_account_id, title, body_source, body_html, method, options, threshold, quorum,
-            counting_mode, score_min, score_max, secret_ballot, results_before_close, allied_actors, state, discussion_ends_at,
+            coop_quorum, counting_mode, score_min, score_max, secret_ballot, results_before_close, allied_actors, state, discussion_ends_at,
             voting_ends_at, remind_before, created_at, updated_at)
         VALUES (@id, @uri, true, @author, @title, @bodySource, @bodyHtml, @method, @options, @threshold, @quorum,
-            'pooled', @scoreMin, @scoreMax, @secretBallot, @resultsBeforeClose, @alliedActors, 'draft', @discussionEndsAt,
+            @coopQuorum, @countingMode, @scoreMin, @scoreMax, @secretBallot, @resultsBeforeClose, @alliedActors, 'draft', @discussionEndsAt,
             @votingEndsAt, @remindBefore, @now, @now)
         """;
 

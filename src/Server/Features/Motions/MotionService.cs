@@ -60,6 +60,8 @@ public sealed class MotionService(
             options = input.Method == DecisionMethod.Consent ? [] : input.Options.Select(o => o.Trim()).ToArray(),
             threshold = DeliberationVocabulary.Name(input.Threshold),
             quorum = input.Quorum?.ToString(),
+            coopQuorum = input.CoopQuorum?.ToString(),
+            countingMode = DeliberationVocabulary.Name(input.Mode),
             scoreMin = input.ScoreMin,
             scoreMax = input.ScoreMax,
             secretBallot = input.SecretBallot,
