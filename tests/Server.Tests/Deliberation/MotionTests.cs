@@ -247,11 +247,19 @@ public class MotionTests
         var mirror = await MirrorOnBAsync(uri);
         await _ann.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "tea" } });
         await _amy.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "water" } });
-        await _amy.PostJsonAsync($"{Motions}/{id}/stances", new { choices = new[] { "coffee" } });
         await _bob.PostJsonAsync($"{Motions}/{mirror}/stances", new { choices = new[] { "coffee" } });
         await Api.EventuallyAsync(async () => await StanceCountOnAAsync(id) == 3, "bob's stance on A");
+        // From a Mastodon app: the motion's status carries a poll, and a vote there is a stance.
+        var poll = (await _amy.GetJsonAsync($"/api/v1/statuses/{id}")).GetProperty("poll");
+        Assert.That(poll.GetProperty("options").EnumerateArray().Select(o => o.GetProperty("title").GetString()), Is.EqualTo(new[] { "tea", "coffee", "water" }));
+        Assert.That(poll.GetProperty("own_votes").EnumerateArray().Select(v => v.GetInt32()), Is.EqualTo(new[] { 2 }), "amy's stance shows as her vote");
+        Assert.That(poll.GetProperty("votes_count").ValueKind, Is.EqualTo(JsonValueKind.Null), "no running counts unless the motion allows them");
+        var voted = await _amy.PostJsonAsync($"/api/v1/polls/{id}/votes", new { choices = new[] { "1" } });
+        Assert.That(voted.GetProperty("own_votes").EnumerateArray().Select(v => v.GetInt32()), Is.EqualTo(new[] { 1 }));
         var history = await _amy.GetJsonAsync($"{Motions}/{id}/stances/mine");
         Assert.That(history.GetArrayLength(), Is.EqualTo(2), "the earlier stance is kept as history");
+        Assert.That(history[0].GetProperty("choices")[0].GetString(), Is.EqualTo("coffee"));
+        Assert.That(history[0].GetProperty("reason").ValueKind, Is.EqualTo(JsonValueKind.Null), "a poll vote is a stance without a reason");
         Assert.That(history[0].GetProperty("current").GetBoolean(), Is.True);
 
         await CloseByJobAsync(id);
@@ -261,6 +269,10 @@ public class MotionTests
         Assert.That(tally.GetProperty("winner").GetString(), Is.EqualTo("coffee"));
         var counts = tally.GetProperty("counts").EnumerateArray().ToDictionary(c => c.GetProperty("option").GetString()!, c => c.GetProperty("count").GetInt32());
         Assert.That(counts, Is.EqualTo(new Dictionary<string, int> { ["tea"] = 1, ["coffee"] = 2, ["water"] = 0 }));
+        var closedPoll = (await _amy.GetJsonAsync($"/api/v1/polls/{id}"));
+        Assert.That(closedPoll.GetProperty("expired").GetBoolean(), Is.True);
+        Assert.That(closedPoll.GetProperty("options")[1].GetProperty("votes_count").GetInt64(), Is.EqualTo(2));
+        Assert.That(closedPoll.GetProperty("voters_count").GetInt64(), Is.EqualTo(3));
         await Api.EventuallyAsync(async () => (await _bob.GetJsonAsync($"{Motions}/{mirror}")).GetProperty("tally_digest").ToString() == closed.GetProperty("tally_digest").GetString(),
             "B to hold the same digest");
     }

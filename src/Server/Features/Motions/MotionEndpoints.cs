@@ -41,6 +41,10 @@ public static class MotionEndpoints
         group.MapGet("/{id}/commitments", Commitments).RequireScope("read:statuses").WithName("ListCommitments").WithSummary("Commitments made from the outcome");
         group.MapPost("/{id}/commitments", Commit).RequireScope("write:statuses").WithName("CreateCommitment").WithSummary("Commit to an action: what, for_whom, due_at");
         group.MapPost("/{id}/commitments/{commitmentId}/fulfil", Fulfil).RequireScope("write:statuses").WithName("FulfilCommitment").WithSummary("Mark one of your commitments fulfilled");
+        // Mastodon's poll API over motions: a vote from any Mastodon app is a stance without a reason.
+        var polls = app.MapGroup("/api/v1/polls").WithTags("Polls");
+        polls.MapGet("/{id}", GetPoll).WithName("GetPoll");
+        polls.MapPost("/{id}/votes", VotePoll).RequireScope("write:statuses").WithName("VotePoll");
         app.MapGet(Prefix + "/reminders", Reminders).RequireScope("read:statuses").WithTags("Motions").WithGroupName("fellows")
             .WithName("MotionReminders").WithSummary("Motions the caller was reminded to take a position on");
     }
@@ -234,6 +238,41 @@ public static class MotionEndpoints
         if (ApiResults.ParseId(id) is not { } mid || ApiResults.ParseId(commitmentId) is not { } cid) return ApiResults.NotFound();
         var result = await motions.FulfilAsync(user.RequiredAccountId(), mid, cid, ct);
         return result.IsOk ? Results.Json(MotionPresenter.PresentCommitment(result.Value)) : ApiResults.Error(result.Error!);
+    }
+
+    public static async Task<IResult> GetPoll(string id, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+    {
+        if (ApiResults.ParseId(id) is not { } mid) return ApiResults.NotFound();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var motion = await MotionService.LoadAsync(conn, null, mid, ct);
+        if (motion?.StatusId is not { } statusId || motion.Phase == MotionPhase.Draft) return ApiResults.NotFound();
+        var polls = await MotionPolls.ForStatusesAsync(conn, [statusId], user.AccountId(), clock.GetUtcNow(), ct);
+        return polls.TryGetValue(statusId, out var poll) ? Results.Json(poll) : ApiResults.NotFound();
+    }
+
+    public static async Task<IResult> VotePoll(string id, HttpRequest request, ClaimsPrincipal user, MotionService motions, NpgsqlDataSource db,
+        TimeProvider clock, CancellationToken ct)
+    {
+        if (ApiResults.ParseId(id) is not { } mid) return ApiResults.NotFound();
+        var p = await ApiParams.ReadAsync(request, ct);
+        if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
+        var me = user.RequiredAccountId();
+        var motion = await motions.FindAsync(mid, me, ct);
+        if (motion is null) return ApiResults.NotFound();
+        var options = motion.DecisionMethod == DecisionMethod.Consent ? ConsentPositions.All : motion.Options;
+        var choices = new List<string>();
+        foreach (var text in p.GetList("choices"))
+        {
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var index) || index >= options.Count)
+                return Invalid("Validation failed: choices are option indices");
+            choices.Add(options[index]);
+        }
+        if (choices.Count == 0) return Invalid("Validation failed: choose at least one option");
+        var cast = await motions.CastAsync(me, mid, new StanceInput { Choices = choices.Distinct(StringComparer.Ordinal).ToList() }, ct);
+        if (!cast.IsOk) return ApiResults.Error(cast.Error!);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var polls = await MotionPolls.ForStatusesAsync(conn, [motion.StatusId!.Value], me, clock.GetUtcNow(), ct);
+        return Results.Json(polls[motion.StatusId!.Value]);
     }
 
     public static async Task<IResult> Reminders(ClaimsPrincipal user, MotionService motions, CancellationToken ct) =>

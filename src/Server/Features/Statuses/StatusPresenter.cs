@@ -11,7 +11,7 @@ namespace Fellows.Server.Features.Statuses;
 /// Turns status rows into Mastodon API entities for one viewer, in a fixed number of queries however many
 /// statuses there are (no per-row lookups on timeline pages).
 /// </summary>
-public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accounts, MediaPresenter media, InstanceUrls urls)
+public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accounts, MediaPresenter media, InstanceUrls urls, TimeProvider clock)
 {
     public async Task<ApiStatus> PresentAsync(Status status, long? viewer, CancellationToken ct) =>
         (await PresentManyAsync([status], viewer, ct))[0];
@@ -52,6 +52,8 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             reblogged = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerReblogged, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
             pinned = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerPinned, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
         }
+        // A motion's status shows it as a poll, so any Mastodon app can take part.
+        var polls = await Motions.MotionPolls.ForStatusesAsync(conn, ids, viewer, clock.GetUtcNow(), ct);
         var accountEntities = await accounts.PresentManyAsync(conn, all.Select(s => s.AccountId).Distinct().ToArray(), viewer, ct);
 
         ApiStatus Build(Status s, ApiStatus? reblog) => new()
@@ -87,7 +89,7 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             Tags = tags[s.Id].Select(t => new ApiTag(t.Name.ToLowerInvariant(), urls.Tag(t.Name))).ToList(),
             Emojis = [],
             Card = null,
-            Poll = null,
+            Poll = polls.GetValueOrDefault(s.Id),
         };
 
         return statuses.Select(s =>
