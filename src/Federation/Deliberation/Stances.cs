@@ -118,6 +118,12 @@ public enum RejectionReason
 
     /// <summary>A secret ballot whose receipt an earlier counted ballot already uses.</summary>
     DuplicateReceipt,
+
+    /// <summary>A Fellows stance whose integrity proof is missing or does not verify with the voter's key (forged).</summary>
+    InvalidProof,
+
+    /// <summary>The motion is not open for voting yet (still in discussion).</summary>
+    NotOpen,
 }
 
 /// <summary>A stance that was not counted, and why.</summary>
@@ -145,6 +151,8 @@ public sealed record Rejection(string StanceId, string Voter, RejectionReason Re
             RejectionReason.ConflictingDuplicate => "conflicting-duplicate",
             RejectionReason.Superseded => "superseded",
             RejectionReason.DuplicateReceipt => "duplicate-receipt",
+            RejectionReason.InvalidProof => "invalid-proof",
+            RejectionReason.NotOpen => "not-open",
             _ => throw new ArgumentOutOfRangeException(nameof(reason)),
         };
 

@@ -13,6 +13,7 @@ using Fellows.Server.Features.Follows;
 using Fellows.Server.Features.Inbox;
 using Fellows.Server.Features.Instance;
 using Fellows.Server.Features.Media;
+using Fellows.Server.Features.Motions;
 using Fellows.Server.Features.OAuth;
 using Fellows.Server.Features.Filters;
 using Fellows.Server.Features.Lists;
@@ -122,6 +123,13 @@ public static class FellowsHost
         services.AddSingleton<AccountMoves>();
         services.AddSingleton<NotificationPresenter>();
         services.AddApiConventions(builder.Configuration);
+        services.AddSingleton<MotionPublisher>();
+        services.AddSingleton<MotionScheduler>();
+        services.AddSingleton<MotionService>();
+        services.AddSingleton<MotionPresenter>();
+        services.AddSingleton<MotionInbox>();
+        // The deliberation API's OpenAPI document, served at /api/fellows/v1/openapi.json.
+        services.AddOpenApi(o => o.ShouldInclude = d => d.GroupName == "fellows");
         // Federation first: its signed delivery sender replaces the queue's default seam.
         services.AddFederation();
 
@@ -180,6 +188,8 @@ public static class FellowsHost
         app.MapPushEndpoints();
         app.MapStreamingEndpoints();
         app.MapDeliberationContextEndpoints();
+        app.MapMotionEndpoints();
+        app.MapOpenApi(MotionEndpoints.Prefix + "/openapi.json").AllowAnonymous();
         app.MapOAuth();
         app.MapInstanceApiEndpoints();
         app.MapNotificationEndpoints();

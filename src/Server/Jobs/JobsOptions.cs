@@ -14,6 +14,9 @@ public sealed class JobsOptions
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(1);
     public TimeSpan ActorRefreshInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>How often motions whose deadline passed without their own trigger firing are moved on.</summary>
+    public TimeSpan MotionSweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Delivered deliveries are kept this long for the admin's view of federation, then deleted.</summary>
     public TimeSpan KeepDelivered { get; set; } = TimeSpan.FromDays(3);
 
@@ -44,6 +47,7 @@ public sealed class JobsOptionsValidator : IValidateOptions<JobsOptions>
         if (o.RetrySweepInterval < TimeSpan.FromSeconds(1)) errors.Add("Jobs:RetrySweepInterval must be at least a second");
         if (o.PruneInterval < TimeSpan.FromSeconds(1)) errors.Add("Jobs:PruneInterval must be at least a second");
         if (o.ActorRefreshInterval < TimeSpan.FromSeconds(1)) errors.Add("Jobs:ActorRefreshInterval must be at least a second");
+        if (o.MotionSweepInterval < TimeSpan.FromSeconds(1)) errors.Add("Jobs:MotionSweepInterval must be at least a second");
         if (o.KeepDelivered < TimeSpan.Zero || o.KeepDead < TimeSpan.Zero || o.KeepProcessedInbox < TimeSpan.Zero || o.KeepOutbox < TimeSpan.Zero)
             errors.Add("Jobs:Keep* must not be negative");
         if (o.ActorStaleAfter <= TimeSpan.Zero) errors.Add("Jobs:ActorStaleAfter must be positive");

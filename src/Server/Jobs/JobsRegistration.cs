@@ -53,6 +53,12 @@ public static class JobsRegistration
             q.ScheduleJob<StaleActorRefreshJob>(
                 t => t.WithIdentity("stale-actor-refresh", "maintenance").WithSimpleSchedule(jobs.ActorRefreshInterval),
                 j => j.WithIdentity(StaleActorRefreshJob.Key));
+            // Each open motion has its own durable job and triggers (MotionScheduler); this sweep is the safety net.
+            q.ScheduleJob<Fellows.Server.Features.Motions.MotionSweepJob>(
+                // Not at start-up: each motion's own triggers are persisted and fire on their own after downtime.
+                t => t.WithIdentity("motion-sweep", "maintenance").StartAt(DateTimeOffset.UtcNow + jobs.MotionSweepInterval)
+                    .WithSimpleSchedule(jobs.MotionSweepInterval),
+                j => j.WithIdentity(Fellows.Server.Features.Motions.MotionSweepJob.Key));
         });
         // A restart replaces the declared triggers; carrying their last fire time over keeps a restart from
         // firing every job again at once.

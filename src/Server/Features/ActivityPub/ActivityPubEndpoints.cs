@@ -177,12 +177,14 @@ public static class ActivityPubEndpoints
     }
 
     public static async Task<IResult> Note(string username, string id, HttpRequest request, NpgsqlDataSource db, AccountService accounts,
-        InstanceUrls urls, NoteBuilder notes, CancellationToken ct)
+        InstanceUrls urls, NoteBuilder notes, Motions.MotionService motions, CancellationToken ct)
     {
         var (account, status, gone) = await FindStatusAsync(username, id, request.HttpContext, db, accounts, urls, ct);
         if (gone is not null) return gone;
         if (account is null || status is null) return Results.NotFound();
         if (!WantsActivityJson(request)) return Results.Redirect(status.Url ?? status.Uri);
+        // A motion's post dereferences to its Question (a fellows:Motion), as its Create carried it.
+        if (await motions.QuestionAsync(status.Id, ct) is { } question) return Json(question);
         await using var conn = await db.OpenConnectionAsync(ct);
         return Json(ActivityPubWriter.Note(await BuildNoteAsync(conn, account, status, notes, ct)));
     }

@@ -9,6 +9,7 @@ using Fellows.Server.Features.Federation;
 using Fellows.Server.Features.Follows;
 using Fellows.Server.Features.Instance;
 using Fellows.Server.Features.Notifications;
+using Fellows.Server.Features.Motions;
 using Fellows.Server.Features.Statuses;
 using Npgsql;
 
@@ -20,7 +21,7 @@ namespace Fellows.Server.Features.Inbox;
 /// </summary>
 public sealed class InboxProcessor(
     NpgsqlDataSource db, RemoteActors actors, ActivityPubClient client, InstanceActor instance,
-    OutboundPublisher publisher, FollowMigration migration, TimeProvider clock, ILogger<InboxProcessor> logger)
+    OutboundPublisher publisher, FollowMigration migration, MotionInbox motions, TimeProvider clock, ILogger<InboxProcessor> logger)
 {
     /// <summary>Null when applied (or deliberately ignored); an error message when it should be retried.</summary>
     public async Task<string?> ProcessAsync(InboxItem item, CancellationToken ct)
@@ -35,7 +36,7 @@ public sealed class InboxProcessor(
         {
             case "Follow": await FollowAsync(actor, activity, ct); break;
             case "Accept": await AcceptAsync(actor, activity, ct); break;
-            case "Reject": await RejectAsync(actor, activity, ct); break;
+            case "Reject": await RejectAsync(actor, activity, doc.RootElement, ct); break;
             case "Undo": await UndoAsync(actor, activity, ct); break;
             case "Create": return await CreateAsync(actor, activity, ct);
             case "Update": return await UpdateAsync(actor, activity, ct);
@@ -104,8 +105,11 @@ public sealed class InboxProcessor(
         await tx.CommitAsync(ct);
     }
 
-    async Task RejectAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    async Task RejectAsync(Account actor, RemoteActivity activity, JsonElement raw, CancellationToken ct)
     {
+        // A Reject of a member's stance on an allied instance's motion says why it was not counted.
+        if (activity.InnerActivity is null && await motions.TryReceiveRejectionAsync(actor, activity.ObjectId, RejectionReasonOf(raw), activity.Content, ct))
+            return;
         var followId = activity.InnerActivity?.Id ?? activity.ObjectId;
         await using var conn = await db.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("""
@@ -190,13 +194,36 @@ public sealed class InboxProcessor(
 
     async Task<string?> CreateAsync(Account actor, RemoteActivity activity, CancellationToken ct)
     {
+        // A stance (or a plain poll vote) in reply to one of our motions is counted or rejected, not stored as a post.
+        // Only an embedded object from the voter's own origin is taken: its integrity proof is checked on it as sent.
+        if (activity.EmbeddedObject is { } embedded && embedded.ValueKind == JsonValueKind.Object
+            && embedded.TryGetProperty("id", out var embeddedId) && embeddedId.ValueKind == JsonValueKind.String
+            && RemoteActors.SameOrigin(embeddedId.GetString()!, actor.Uri)
+            && await motions.TryReceiveStanceAsync(actor, embedded, ct))
+            return null;
         var note = await AuthenticNoteAsync(actor, activity, ct);
         if (note is null) return null;
         if (note.Type is not ("Note" or "Article" or "Page" or "Question" or "Video")) return null;
         if (note.AttributedTo != actor.Uri) return null;
-        await StoreNoteAsync(actor, note, wanted: false, ct);
+        var status = await StoreNoteAsync(actor, note, wanted: false, ct);
+        await MirrorMotionAsync(actor, activity, note, status, ct);
         return null;
     }
+
+    /// <summary>An allied instance's motion (a Question that is also a fellows:Motion) is mirrored so members here can take a stance.</summary>
+    async Task MirrorMotionAsync(Account actor, RemoteActivity activity, RemoteObject note, Status? status, CancellationToken ct)
+    {
+        if (note.Type != "Question" || activity.EmbeddedObject is not { } embedded || !RemoteActors.SameOrigin(note.Id, actor.Uri)) return;
+        if (status is null)
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            status = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri, new { uri = note.Id }, cancellationToken: ct));
+        }
+        await motions.ReceiveMotionAsync(actor, embedded, status?.Id, ct);
+    }
+
+    static string? RejectionReasonOf(JsonElement raw) =>
+        raw.TryGetProperty("rejectionReason", out var reason) && reason.ValueKind == JsonValueKind.String ? reason.GetString() : null;
 
     /// <summary>
     /// Stores a remote note when it concerns someone here: it mentions or replies to a member, or a member follows
@@ -273,6 +300,7 @@ public sealed class InboxProcessor(
         }
         var note = await AuthenticNoteAsync(actor, activity, ct);
         if (note is null || note.AttributedTo != actor.Uri) return null;
+        await MirrorMotionAsync(actor, activity, note, null, ct);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var existing = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri + " FOR UPDATE", new { uri = note.Id }, tx, cancellationToken: ct));

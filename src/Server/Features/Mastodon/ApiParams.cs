@@ -113,6 +113,8 @@ public sealed class ApiParams
             items.Add(keys.Where(k => i < lists[k].Count).ToDictionary(k => k, k => lists[k][i]));
         return items;
     }
+    /// <summary>Every parameter name (bracketed keys as sent, e.g. <c>scores[a]</c>).</summary>
+    public IEnumerable<string> Keys => _values.Keys;
 
     public string? Get(string key) => _values.TryGetValue(key, out var list) && list.Count > 0 ? list[^1] : null;
 

@@ -57,6 +57,8 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             bookmarked = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerBookmarked, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
             filters = await ActiveFilters.LoadAsync(conn, viewer.Value, clock.GetUtcNow(), ct);
         }
+        // A motion's status shows it as a poll, so any Mastodon app can take part.
+        var polls = await Motions.MotionPolls.ForStatusesAsync(conn, ids, viewer, clock.GetUtcNow(), ct);
         var accountEntities = await accounts.PresentManyAsync(conn, all.Select(s => s.AccountId).Distinct().ToArray(), viewer, ct);
 
         ApiStatus Build(Status s, ApiStatus? reblog) => new()
@@ -92,7 +94,7 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             Tags = tags[s.Id].Select(t => new ApiTag(t.Name.ToLowerInvariant(), urls.Tag(t.Name))).ToList(),
             Emojis = [],
             Card = null,
-            Poll = null,
+            Poll = polls.GetValueOrDefault(s.Id),
         };
 
         return statuses.Select(s =>
