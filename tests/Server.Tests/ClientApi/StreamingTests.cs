@@ -176,6 +176,17 @@ public class StreamingTests
         await fayWs.NextAsync(m => IsStatus(m, "update", barrier, "public"), "the barrier");
         Assert.That(fayWs.Seen.Any(m => Mentions(m, hidden)), Is.False);
         Assert.That(fayWs.Seen.Any(m => Mentions(m, dm) && !On(m, "update", "direct")), Is.False, "the direct message only on the direct stream");
+
+        // fay mutes eve: eve's public posts leave her streams too, as they leave her timelines.
+        await fay.PostJsonAsync($"/api/v1/accounts/{eve.AccountId}/mute");
+        var muted = (await PostAsync(eve, "muted chatter")).GetProperty("id").GetString()!;
+        var after = (await PostAsync(gil, "after the mute")).GetProperty("id").GetString()!;
+        // gil blocked fay, so the barrier comes from a fresh member.
+        var hana = await _home.CreateMemberAsync("hana");
+        var secondBarrier = (await PostAsync(hana, "second barrier")).GetProperty("id").GetString()!;
+        await fayWs.NextAsync(m => IsStatus(m, "update", secondBarrier, "public"), "the second barrier");
+        Assert.That(fayWs.Seen.Any(m => Mentions(m, muted)), Is.False, "a muted account's post");
+        Assert.That(fayWs.Seen.Any(m => Mentions(m, after)), Is.False);
     }
 
     [Test]

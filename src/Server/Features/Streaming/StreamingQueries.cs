@@ -7,17 +7,22 @@ static class StreamingQueries
     /// <summary>
     /// For each viewer in @viewers: may they see status @id (the same rule as every other route, with the viewer bound
     /// per row), is it on their home timeline (their own, or by someone they follow, boosts only where they show
-    /// them), and does a block stand between them and its author in either direction.
+    /// them, and not someone they keep in an exclusive list), and does a block (either way) or the viewer's mute
+    /// stand between them and its author.
     /// </summary>
     public static readonly string Audience = $"""
         SELECT v.id AS viewer,
                ({StatusQueries.VisibleTo.Replace("@viewer", "v.id", StringComparison.Ordinal)}) AS visible,
                (s.account_id = v.id
                 OR EXISTS (SELECT 1 FROM follows f WHERE f.account_id = v.id AND f.target_account_id = s.account_id
-                           AND (s.reblog_of_id IS NULL OR f.show_reblogs))) AS home,
-               EXISTS (SELECT 1 FROM blocks b
-                       WHERE (b.account_id = v.id AND b.target_account_id = s.account_id)
-                          OR (b.account_id = s.account_id AND b.target_account_id = v.id)) AS blocked
+                           AND (s.reblog_of_id IS NULL OR f.show_reblogs)
+                           AND NOT EXISTS (SELECT 1 FROM lists l JOIN list_accounts la ON la.list_id = l.id
+                                           WHERE l.account_id = v.id AND l.exclusive AND la.account_id = s.account_id))) AS home,
+               (EXISTS (SELECT 1 FROM blocks b
+                        WHERE (b.account_id = v.id AND b.target_account_id = s.account_id)
+                           OR (b.account_id = s.account_id AND b.target_account_id = v.id))
+                OR EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = v.id AND {Follows.FollowQueries.ActiveMute}
+                           AND mu.target_account_id = s.account_id)) AS blocked
         FROM statuses s CROSS JOIN unnest(@viewers::bigint[]) AS v(id)
         WHERE s.id = @id
         """;
