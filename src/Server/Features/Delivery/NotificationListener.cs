@@ -1,3 +1,4 @@
+using Fellows.Server.Database;
 using Npgsql;
 
 namespace Fellows.Server.Features.Delivery;
@@ -9,39 +10,11 @@ namespace Fellows.Server.Features.Delivery;
 /// </summary>
 public sealed class NotificationListener(NpgsqlDataSource db, DeliverySignals signals, ILogger<NotificationListener> log) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var pause = TimeSpan.FromMilliseconds(250);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PostgresListener.RunAsync(db, [DeliverySignals.OutboxChannel, DeliverySignals.DeliveryChannel], e => signals.Wake(e.Channel),
+            () =>
             {
-                await using var conn = await db.OpenConnectionAsync(stoppingToken);
-                conn.Notification += (_, e) => signals.Wake(e.Channel);
-                await using (var cmd = new NpgsqlCommand($"LISTEN {DeliverySignals.OutboxChannel}; LISTEN {DeliverySignals.DeliveryChannel}", conn))
-                    await cmd.ExecuteNonQueryAsync(stoppingToken);
-                pause = TimeSpan.FromMilliseconds(250);
                 signals.WakeFanOut();
                 signals.WakeDelivery();
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    // A half-open TCP connection never reports anything; a quiet minute is checked with a query.
-                    if (await conn.WaitAsync(TimeSpan.FromMinutes(1), stoppingToken)) continue;
-                    await using var ping = new NpgsqlCommand("SELECT 1", conn);
-                    await ping.ExecuteScalarAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
-            {
-                log.LogWarning(e, "Delivery notification connection lost; reconnecting in {Pause}", pause);
-                try { await Task.Delay(pause, stoppingToken); }
-                catch (OperationCanceledException) { return; }
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
-            }
-        }
-    }
+            }, log, stoppingToken);
 }

@@ -1,4 +1,5 @@
 using Dapper;
+using Fellows.Server.Database;
 using Npgsql;
 
 namespace Fellows.Server.Features.Inbox;
@@ -30,25 +31,9 @@ public sealed class InboxWorker(NpgsqlDataSource db, InboxProcessor processor, I
         }
     }
 
-    async Task ListenAsync(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await using var conn = await db.OpenConnectionAsync(ct);
-                conn.Notification += (_, _) => signals.WakeLocal();
-                await using (var cmd = new NpgsqlCommand($"LISTEN {InboxSignals.NotifyChannel}", conn)) await cmd.ExecuteNonQueryAsync(ct);
-                while (!ct.IsCancellationRequested) await conn.WaitAsync(ct);
-            }
-            catch (OperationCanceledException) { return; }
-            catch (Exception e) when (e is NpgsqlException or IOException)
-            {
-                logger.LogDebug(e, "Inbox listener reconnecting");
-                try { await Task.Delay(1000, ct); } catch (OperationCanceledException) { return; }
-            }
-        }
-    }
+    // A reconnect wakes the worker too: announcements sent while the connection was down are lost.
+    Task ListenAsync(CancellationToken ct) =>
+        PostgresListener.RunAsync(db, [InboxSignals.NotifyChannel], _ => signals.WakeLocal(), signals.WakeLocal, logger, ct);
 
     public async Task<int> ProcessBatchAsync(CancellationToken ct)
     {

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Dapper;
 using Fellows.Federation.Html;
+using Fellows.Server.Database;
 using Fellows.Federation.Http;
 using Fellows.Server.Features.Mastodon;
 using Lib.Net.Http.WebPush;
@@ -263,38 +264,10 @@ public sealed class PushWorker(NpgsqlDataSource db, PushService push, ILogger<Pu
                 }
             }
         }, stoppingToken);
-        var pause = TimeSpan.FromMilliseconds(250);
-        while (!stoppingToken.IsCancellationRequested)
+        await PostgresListener.RunAsync(db, ["fellows_notification"], e =>
         {
-            try
-            {
-                await using var conn = await db.OpenConnectionAsync(stoppingToken);
-                conn.Notification += (_, e) =>
-                {
-                    if (long.TryParse(e.Payload, out var id)) queue.Writer.TryWrite(id);
-                };
-                await using (var cmd = new NpgsqlCommand("LISTEN fellows_notification", conn))
-                    await cmd.ExecuteNonQueryAsync(stoppingToken);
-                pause = TimeSpan.FromMilliseconds(250);
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    if (await conn.WaitAsync(TimeSpan.FromMinutes(1), stoppingToken)) continue;
-                    await using var ping = new NpgsqlCommand("SELECT 1", conn);
-                    await ping.ExecuteScalarAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
-            {
-                log.LogWarning(e, "Push notification connection lost; reconnecting in {Pause}", pause);
-                try { await Task.Delay(pause, stoppingToken); }
-                catch (OperationCanceledException) { break; }
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
-            }
-        }
+            if (long.TryParse(e.Payload, out var id)) queue.Writer.TryWrite(id);
+        }, null, log, stoppingToken);
         queue.Writer.TryComplete();
         try { await sender; } catch (OperationCanceledException) { }
     }

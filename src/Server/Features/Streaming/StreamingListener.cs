@@ -1,3 +1,4 @@
+using Fellows.Server.Database;
 using Npgsql;
 
 namespace Fellows.Server.Features.Streaming;
@@ -9,42 +10,10 @@ namespace Fellows.Server.Features.Streaming;
 /// </summary>
 public sealed class StreamingListener(NpgsqlDataSource db, StreamingHub hub, ILogger<StreamingListener> log) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var pause = TimeSpan.FromMilliseconds(250);
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PostgresListener.RunAsync(db, [StreamEvent.Channel], e =>
         {
-            try
-            {
-                await using var conn = await db.OpenConnectionAsync(stoppingToken);
-                conn.Notification += (_, e) =>
-                {
-                    if (StreamEvent.Parse(e.Payload) is { } streamEvent) hub.Post(streamEvent);
-                    else log.LogDebug("Ignored a malformed stream event: {Payload}", e.Payload);
-                };
-                await using (var cmd = new NpgsqlCommand($"LISTEN {StreamEvent.Channel}", conn))
-                    await cmd.ExecuteNonQueryAsync(stoppingToken);
-                pause = TimeSpan.FromMilliseconds(250);
-                hub.MarkListening();
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    // A half-open TCP connection never reports anything; a quiet minute is checked with a query.
-                    if (await conn.WaitAsync(TimeSpan.FromMinutes(1), stoppingToken)) continue;
-                    await using var ping = new NpgsqlCommand("SELECT 1", conn);
-                    await ping.ExecuteScalarAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
-            {
-                log.LogWarning(e, "Streaming notification connection lost; reconnecting in {Pause}", pause);
-                try { await Task.Delay(pause, stoppingToken); }
-                catch (OperationCanceledException) { return; }
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
-            }
-        }
-    }
+            if (StreamEvent.Parse(e.Payload) is { } streamEvent) hub.Post(streamEvent);
+            else log.LogDebug("Ignored a malformed stream event: {Payload}", e.Payload);
+        }, hub.MarkListening, log, stoppingToken);
 }
