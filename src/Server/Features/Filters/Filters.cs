@@ -26,56 +26,46 @@ public sealed record ApiFilterResult(ApiFilter Filter, IReadOnlyList<string>? Ke
 /// <summary>A member's active filters, loaded once per page of statuses and matched against each.</summary>
 public sealed class ActiveFilters
 {
-    public static readonly ActiveFilters None = new([], [], []);
+    public static readonly ActiveFilters None = new([]);
 
-    readonly IReadOnlyList<ApiFilter> _filters;
-    readonly Dictionary<long, List<(Regex Pattern, string Keyword)>> _patterns;
-    readonly ILookup<long, long> _statuses;
+    /// <summary>One filter: its entity (what a match reports), its keyword patterns and the statuses it names.</summary>
+    sealed record Compiled(ApiFilter Filter, IReadOnlyList<(Regex Pattern, string Keyword)> Patterns, IReadOnlySet<long> StatusIds);
 
-    ActiveFilters(IReadOnlyList<ApiFilter> filters, Dictionary<long, List<(Regex, string)>> patterns, ILookup<long, long> statuses) =>
-        (_filters, _patterns, _statuses) = (filters, patterns, statuses);
+    readonly IReadOnlyList<Compiled> _filters;
 
-    ActiveFilters(IReadOnlyList<ApiFilter> filters, List<(long, Regex, string)> patterns, List<(long FilterId, long StatusId)> statuses)
-        : this(filters, patterns.GroupBy(p => p.Item1).ToDictionary(g => g.Key, g => g.Select(p => (p.Item2, p.Item3)).ToList()),
-            statuses.ToLookup(s => s.StatusId, s => s.FilterId))
-    {
-    }
+    ActiveFilters(IReadOnlyList<Compiled> filters) => _filters = filters;
 
     public bool IsEmpty => _filters.Count == 0;
 
     public static async Task<ActiveFilters> LoadAsync(NpgsqlConnection conn, long viewer, DateTimeOffset now, CancellationToken ct)
     {
-        var filters = await FilterStore.LoadAsync(conn, viewer, null, ct);
-        var active = filters.Where(f => f.ExpiresAt is null || DateTimeOffset.Parse(f.ExpiresAt, System.Globalization.CultureInfo.InvariantCulture) > now).ToList();
+        var active = (await FilterStore.LoadStoredAsync(conn, viewer, null, ct)).Where(f => f.ExpiresAt is null || f.ExpiresAt > now).ToList();
         if (active.Count == 0) return None;
-        var patterns = new List<(long, Regex, string)>();
-        foreach (var f in active)
-            foreach (var k in f.Keywords)
-            {
-                var escaped = Regex.Escape(k.Keyword);
-                var pattern = k.WholeWord ? $@"(?<![\p{{L}}\p{{N}}_]){escaped}(?![\p{{L}}\p{{N}}_])" : escaped;
-                patterns.Add((long.Parse(f.Id, System.Globalization.CultureInfo.InvariantCulture),
-                    new Regex(pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50)), k.Keyword));
-            }
-        var statuses = active.SelectMany(f => f.Statuses.Select(s => (long.Parse(f.Id, System.Globalization.CultureInfo.InvariantCulture),
-            long.Parse(s.StatusId, System.Globalization.CultureInfo.InvariantCulture)))).ToList();
-        return new ActiveFilters(active, patterns, statuses);
+        return new ActiveFilters(active.Select(f => new Compiled(
+            f.Filter,
+            f.Filter.Keywords.Select(k => (Pattern(k), k.Keyword)).ToList(),
+            f.StatusIds.ToHashSet())).ToList());
+    }
+
+    static Regex Pattern(ApiFilterKeyword keyword)
+    {
+        var escaped = Regex.Escape(keyword.Keyword);
+        var pattern = keyword.WholeWord ? $@"(?<![\p{{L}}\p{{N}}_]){escaped}(?![\p{{L}}\p{{N}}_])" : escaped;
+        return new Regex(pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
     }
 
     /// <summary>The filters that match a status's text (plain text of content and content warning) or the status itself.</summary>
     public IReadOnlyList<ApiFilterResult> Match(long statusId, string plainText)
     {
-        if (IsEmpty) return [];
         var results = new List<ApiFilterResult>();
-        foreach (var filter in _filters)
+        foreach (var f in _filters)
         {
-            var id = long.Parse(filter.Id, System.Globalization.CultureInfo.InvariantCulture);
-            var keywords = _patterns.TryGetValue(id, out var list)
-                ? list.Where(p => { try { return p.Pattern.IsMatch(plainText); } catch (RegexMatchTimeoutException) { return false; } }).Select(p => p.Keyword).ToList()
-                : [];
-            var statuses = _statuses[statusId].Contains(id) ? new List<string> { ApiResults.Id(statusId) } : null;
+            var keywords = f.Patterns
+                .Where(p => { try { return p.Pattern.IsMatch(plainText); } catch (RegexMatchTimeoutException) { return false; } })
+                .Select(p => p.Keyword).ToList();
+            var statuses = f.StatusIds.Contains(statusId) ? new List<string> { ApiResults.Id(statusId) } : null;
             if (keywords.Count > 0 || statuses is not null)
-                results.Add(new ApiFilterResult(filter, keywords.Count > 0 ? keywords : null, statuses));
+                results.Add(new ApiFilterResult(f.Filter, keywords.Count > 0 ? keywords : null, statuses));
         }
         return results;
     }
@@ -107,7 +97,13 @@ static class FilterStore
         public required long StatusId { get; init; }
     }
 
-    public static async Task<IReadOnlyList<ApiFilter>> LoadAsync(NpgsqlConnection conn, long accountId, long? filterId, CancellationToken ct)
+    /// <summary>A filter as stored: its API entity, and the expiry and status ids in their own types.</summary>
+    public sealed record StoredFilter(ApiFilter Filter, DateTimeOffset? ExpiresAt, IReadOnlyList<long> StatusIds);
+
+    public static async Task<IReadOnlyList<ApiFilter>> LoadAsync(NpgsqlConnection conn, long accountId, long? filterId, CancellationToken ct) =>
+        (await LoadStoredAsync(conn, accountId, filterId, ct)).Select(f => f.Filter).ToList();
+
+    public static async Task<IReadOnlyList<StoredFilter>> LoadStoredAsync(NpgsqlConnection conn, long accountId, long? filterId, CancellationToken ct)
     {
         var filters = (await conn.QueryAsync<FilterRow>(new CommandDefinition("""
             SELECT id, title, context, filter_action, expires_at FROM filters
@@ -121,7 +117,7 @@ static class FilterStore
         var statuses = (await conn.QueryAsync<StatusRow>(new CommandDefinition(
             "SELECT id, filter_id, status_id FROM filter_statuses WHERE filter_id = ANY(@ids) ORDER BY id", new { ids }, cancellationToken: ct)))
             .ToLookup(s => s.FilterId);
-        return filters.Select(f => new ApiFilter
+        return filters.Select(f => new StoredFilter(new ApiFilter
         {
             Id = ApiResults.Id(f.Id),
             Title = f.Title,
@@ -130,6 +126,6 @@ static class FilterStore
             FilterAction = f.FilterAction,
             Keywords = keywords[f.Id].Select(k => new ApiFilterKeyword(ApiResults.Id(k.Id), k.Keyword, k.WholeWord)).ToList(),
             Statuses = statuses[f.Id].Select(s => new ApiFilterStatus(ApiResults.Id(s.Id), ApiResults.Id(s.StatusId))).ToList(),
-        }).ToList();
+        }, f.ExpiresAt, statuses[f.Id].Select(s => s.StatusId).ToList())).ToList();
     }
 }
