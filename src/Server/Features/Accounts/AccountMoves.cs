@@ -13,7 +13,7 @@ namespace Fellows.Server.Features.Accounts;
 /// (alsoKnownAs); then the old account moves, its followers here follow the new one, and its followers
 /// elsewhere are told by a Move, which their servers honour only because the alias agrees.
 /// </summary>
-public sealed class AccountMoves(NpgsqlDataSource db, RemoteActors remote, InstanceUrls urls, OutboundPublisher publisher,
+public sealed class AccountMoves(NpgsqlDataSource db, RemoteActors remote, OutboundPublisher publisher,
     FollowMigration migration, Discovery.PublicDocumentCache documents, TimeProvider clock)
 {
     public const int MaxAliases = 10;
@@ -112,8 +112,8 @@ public sealed class AccountMoves(NpgsqlDataSource db, RemoteActors remote, Insta
         {
             var parts = acct.TrimStart('@').Split('@', 2);
             if (parts[0].Length == 0) return Error.Validation("Validation failed: give an account as user@domain");
-            var domain = parts.Length == 2 && !string.Equals(parts[1], urls.Domain, StringComparison.OrdinalIgnoreCase) ? parts[1] : null;
-            found = await remote.ResolveHandleAsync(parts[0], domain, ct);
+            // This server's own domain counts as local there.
+            found = await remote.ResolveHandleAsync(parts[0], parts.Length == 2 ? parts[1] : null, ct);
             if (found is not null && forceRefresh && !found.IsLocal)
                 found = await remote.RefetchForMemberAsync(found.Uri, ct) ?? found;
         }

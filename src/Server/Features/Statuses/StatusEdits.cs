@@ -79,10 +79,7 @@ public sealed class StatusEdits(NpgsqlDataSource db, InstanceUrls urls, TimeProv
             UPDATE media_attachments SET position = array_position(@mediaIds, id) - 1, status_id = @id WHERE id = ANY(@mediaIds);
             """, new { id = statusId, mediaIds }, tx, cancellationToken: ct));
 
-        var blocked = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.BlockedAmong,
-            new { me = accountId, ids = mentioned.Values.Select(a => a.Id).ToArray() }, tx, cancellationToken: ct))).ToHashSet();
-        foreach (var a in mentioned.Values.DistinctBy(a => a.Id).Where(a => !blocked.Contains(a.Id)))
-            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertMention, new { statusId, accountId = a.Id }, tx, cancellationToken: ct));
+        await conn.AddMentionsAsync(statusId, accountId, mentioned.Values, tx, ct);
         await conn.ExecuteAsync(new CommandDefinition("DELETE FROM status_tags WHERE status_id = @statusId", new { statusId }, tx, cancellationToken: ct));
         await conn.AddTagsAsync(statusId, parsed.Hashtags, tx, ct);
 

@@ -135,12 +135,7 @@ public sealed class StatusService(
             await conn.ExecuteAsync(new CommandDefinition("UPDATE media_attachments SET status_id = @id, position = @position WHERE id = @mediaId",
                 new { id, position, mediaId = mediaIds[position] }, tx, cancellationToken: ct));
 
-        // Nobody on either side of a block is mentioned: they are not told and the post is not sent to them.
-        var blocked = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.BlockedAmong,
-            new { me = accountId, ids = mentioned.Values.Select(a => a.Id).ToArray() }, tx, cancellationToken: ct))).ToHashSet();
-        var mentionedAccounts = mentioned.Values.DistinctBy(a => a.Id).Where(a => !blocked.Contains(a.Id)).ToList();
-        foreach (var a in mentionedAccounts)
-            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertMention, new { statusId = id, accountId = a.Id }, tx, cancellationToken: ct));
+        var mentionedAccounts = await conn.AddMentionsAsync(id, accountId, mentioned.Values, tx, ct);
         var tagNames = parsed.Hashtags;
         await conn.AddTagsAsync(id, tagNames, tx, ct);
         if (parent is not null)

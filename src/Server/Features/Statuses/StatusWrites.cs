@@ -10,6 +10,22 @@ public static class StatusWrites
     public static async Task<bool> InsertStatusAsync(this NpgsqlConnection conn, Status status, NpgsqlTransaction? tx, CancellationToken ct) =>
         await conn.ExecuteAsync(new CommandDefinition(StatusQueries.Insert + " ON CONFLICT (uri) DO NOTHING", status, tx, cancellationToken: ct)) > 0;
 
+    /// <summary>
+    /// Records the accounts a member's post mentions, leaving out anyone on either side of a block with the author
+    /// (they are not told, and the post is not sent to them); returns those recorded.
+    /// </summary>
+    public static async Task<List<Accounts.Account>> AddMentionsAsync(this NpgsqlConnection conn, long statusId, long authorId,
+        IEnumerable<Accounts.Account> mentioned, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        var candidates = mentioned.DistinctBy(a => a.Id).ToList();
+        var blocked = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.BlockedAmong,
+            new { me = authorId, ids = candidates.Select(a => a.Id).ToArray() }, tx, cancellationToken: ct))).ToHashSet();
+        var kept = candidates.Where(a => !blocked.Contains(a.Id)).ToList();
+        foreach (var a in kept)
+            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertMention, new { statusId, accountId = a.Id }, tx, cancellationToken: ct));
+        return kept;
+    }
+
     /// <summary>Links <paramref name="statusId"/> to each hashtag, creating tags on first use.</summary>
     public static async Task AddTagsAsync(this NpgsqlConnection conn, long statusId, IEnumerable<string> names, NpgsqlTransaction? tx, CancellationToken ct)
     {
