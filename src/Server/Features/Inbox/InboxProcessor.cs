@@ -306,7 +306,7 @@ public sealed class InboxProcessor(
         var existing = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri + " FOR UPDATE", new { uri = note.Id }, tx, cancellationToken: ct));
         // Only the owner can change a note; the version it replaces is kept for the history.
         if (existing is null || existing.AccountId != actor.Id || existing.DeletedAt is not null) return null;
-        await StatusEdits.KeepRemoteVersionAsync(conn, tx, existing, ct);
+        await StatusEdits.KeepVersionAsync(conn, tx, existing, [], ct);
         var edited = await conn.ExecuteScalarAsync<long?>(new CommandDefinition("""
             UPDATE statuses SET content = @content, spoiler_text = @spoiler, sensitive = @sensitive, edited_at = @editedAt
             WHERE uri = @uri AND account_id = @accountId AND deleted_at IS NULL

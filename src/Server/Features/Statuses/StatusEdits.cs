@@ -56,14 +56,7 @@ public sealed class StatusEdits(NpgsqlDataSource db, InstanceUrls urls, TimeProv
 
         var author = await conn.AccountByIdAsync(accountId, tx, ct);
         // Keep the version being replaced, dated when it was written.
-        await conn.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO status_edits (status_id, content, source_text, spoiler_text, sensitive, media_ids, created_at)
-            VALUES (@id, @content, @sourceText, @spoilerText, @sensitive, @mediaIds, @writtenAt)
-            """, new
-        {
-            id = statusId, status.Content, status.SourceText, status.SpoilerText, status.Sensitive,
-            mediaIds = current.Select(m => m.Id).ToArray(), writtenAt = status.EditedAt ?? status.CreatedAt,
-        }, tx, cancellationToken: ct));
+        await KeepVersionAsync(conn, tx, status, current.Select(m => m.Id).ToArray(), ct);
 
         var now = clock.GetUtcNow();
         var html = StatusFormatter.ToHtml(text, m => mentioned.TryGetValue(m.Acct.ToLowerInvariant(), out var a) ? a.Url ?? a.Uri : null, urls.Tag);
@@ -108,10 +101,11 @@ public sealed class StatusEdits(NpgsqlDataSource db, InstanceUrls urls, TimeProv
         return versions;
     }
 
-    /// <summary>Records the version a remote Update replaces, so remote posts have a history too.</summary>
-    public static Task KeepRemoteVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Status status, CancellationToken ct) =>
+    /// <summary>Records the version of <paramref name="status"/> about to be replaced (by a member's edit or a remote Update).</summary>
+    public static Task KeepVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Status status, long[] mediaIds, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition("""
             INSERT INTO status_edits (status_id, content, source_text, spoiler_text, sensitive, media_ids, created_at)
-            VALUES (@Id, @Content, NULL, @SpoilerText, @Sensitive, '{}', coalesce(@EditedAt, @CreatedAt))
-            """, status, tx, cancellationToken: ct));
+            VALUES (@Id, @Content, @SourceText, @SpoilerText, @Sensitive, @mediaIds, @writtenAt)
+            """, new { status.Id, status.Content, status.SourceText, status.SpoilerText, status.Sensitive, mediaIds, writtenAt = status.EditedAt ?? status.CreatedAt },
+            tx, cancellationToken: ct));
 }
