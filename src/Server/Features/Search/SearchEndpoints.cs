@@ -98,10 +98,11 @@ public static class SearchEndpoints
         if (handle.Split('@') is [var user, var domain] && user.Length > 0
             && (domain.Contains('.', StringComparison.Ordinal) || domain.Contains(':', StringComparison.Ordinal)))
         {
+            var remoteDomain = string.Equals(domain, urls.Domain, StringComparison.OrdinalIgnoreCase) ? null : domain;
             var found = resolve && offset == 0
-                ? await remote.ResolveHandleAsync(user, string.Equals(domain, urls.Domain, StringComparison.OrdinalIgnoreCase) ? null : domain, ct)
+                ? await remote.ResolveHandleAsync(user, remoteDomain, ct)
                 : await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(AccountQueries.ByUsernameAndDomain,
-                    new { username = user, domain = string.Equals(domain, urls.Domain, StringComparison.OrdinalIgnoreCase) ? null : domain }, cancellationToken: ct));
+                    new { username = user, domain = remoteDomain }, cancellationToken: ct));
             if (found is not null) ids.Add(found.Id);
         }
         else if (Uri.TryCreate(q, UriKind.Absolute, out var url) && url.Scheme is "https" or "http")
