@@ -24,6 +24,7 @@ public sealed class InstanceUrls(IOptions<InstanceOptions> options)
     public string Followers(string username) => $"{Actor(username)}/followers";
     public string Following(string username) => $"{Actor(username)}/following";
     public string Featured(string username) => $"{Actor(username)}/collections/featured";
+    public string FeaturedTags(string username) => $"{Actor(username)}/collections/tags";
     public string Status(string username, long id) => $"{Actor(username)}/statuses/{id}";
     public string StatusPage(string username, long id) => $"{Profile(username)}/{id}";
     public string StatusActivity(string username, long id) => $"{Status(username, id)}/activity";

@@ -112,6 +112,8 @@ public static class FellowsHost
         services.AddSingleton<StatusPresenter>();
         services.AddSingleton<FollowService>();
         services.AddSingleton<FollowMigration>();
+        services.AddSingleton<Features.Accounts.DomainBlockService>();
+        services.AddSingleton<Features.Tags.FeaturedTagService>();
         services.AddSingleton<PublicDocumentCache>();
         services.AddSingleton<PushService>();
         services.AddHostedService<PushWorker>();
@@ -195,6 +197,11 @@ public static class FellowsHost
         app.MapNotificationEndpoints();
         app.MapBookmarkEndpoints();
         app.MapAccountListEndpoints();
+        app.MapDomainBlockEndpoints();
+        app.MapEndorsementEndpoints();
+        Features.Tags.FeaturedTagEndpoints.MapFeaturedTagEndpoints(app);
+        Features.Tags.TagEndpoints.MapTagEndpoints(app);
+        Features.Statuses.ConversationMuteEndpoints.MapConversationMuteEndpoints(app);
         app.MapApiFallback();
     }
 }

@@ -19,10 +19,12 @@ public static class AccountEndpoints
         group.MapPatch("/update_credentials", UpdateCredentials).RequireScope("write:accounts").WithName("UpdateCredentials");
         group.MapGet("/relationships", Relationships).RequireScope("read:follows").WithName("Relationships");
         group.MapGet("/lookup", Lookup).WithName("LookupAccount");
+        group.MapGet("/familiar_followers", FamiliarFollowers).RequireScope("read:follows").WithName("FamiliarFollowers");
         group.MapGet("/{id}", Get).WithName("GetAccount");
         group.MapGet("/{id}/statuses", Statuses).WithName("AccountStatuses");
         group.MapPost("/{id}/follow", Follow).RequireScope("write:follows").WithName("FollowAccount");
         group.MapPost("/{id}/unfollow", Unfollow).RequireScope("write:follows").WithName("UnfollowAccount");
+        group.MapPost("/{id}/remove_from_followers", RemoveFromFollowers).RequireScope("write:follows").WithName("RemoveFromFollowers");
         group.MapPost("/{id}/block", Block).RequireScope("write:blocks").WithName("BlockAccount");
         group.MapPost("/{id}/unblock", Unblock).RequireScope("write:blocks").WithName("UnblockAccount");
 
@@ -152,7 +154,42 @@ public static class AccountEndpoints
         if (ApiResults.ParseId(id) is not { } target) return ApiResults.NotFound();
         var p = await ApiParams.ReadAsync(request, ct);
         if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
-        return ApiResults.From(await follows.FollowAsync(user.RequiredAccountId(), target, p.GetBool("reblogs"), p.GetBool("notify"), ct));
+        // languages[]: only posts in these languages reach home; sent empty, every language again.
+        IReadOnlyList<string>? languages = null;
+        if (p.Has("languages"))
+        {
+            var given = p.GetList("languages").Where(l => l.Length > 0).Select(l => l.Trim().ToLowerInvariant()).Distinct().ToList();
+            if (given.Any(l => l.Length is < 2 or > 3 || !l.All(char.IsAsciiLetterLower)) || given.Count > 20)
+                return Results.Json(new ApiError("Validation failed: Languages must be ISO 639 codes"), statusCode: 422);
+            languages = given;
+        }
+        return ApiResults.From(await follows.FollowAsync(user.RequiredAccountId(), target, p.GetBool("reblogs"), p.GetBool("notify"), languages, ct));
+    }
+
+    public static async Task<IResult> RemoveFromFollowers(string id, ClaimsPrincipal user, FollowService follows, CancellationToken ct) =>
+        ApiResults.ParseId(id) is { } follower
+            ? ApiResults.From(await follows.RemoveFromFollowersAsync(user.RequiredAccountId(), follower, ct))
+            : ApiResults.NotFound();
+
+    /// <summary>
+    /// For each account asked about, the accounts the member follows who follow it too (Mastodon's familiar
+    /// followers), in the order given; unknown ids answer with no accounts. Suspended and deleted accounts are left out.
+    /// </summary>
+    public static async Task<IResult> FamiliarFollowers(HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, AccountPresenter presenter,
+        CancellationToken ct)
+    {
+        var me = user.RequiredAccountId();
+        var ids = request.Query["id[]"].Concat(request.Query["id"]).Select(ApiResults.ParseId).OfType<long>().Distinct().Take(40).ToArray();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = (await conn.QueryAsync<(long Target, long Follower)>(new CommandDefinition(AccountSurfaceQueries.FamiliarFollowers,
+            new { me, ids }, cancellationToken: ct))).ToList();
+        var entities = await presenter.PresentManyAsync(conn, rows.Select(r => r.Follower).Distinct().ToArray(), me, ct);
+        var byTarget = rows.ToLookup(r => r.Target, r => r.Follower);
+        return Results.Json(ids.Select(target => new
+        {
+            Id = ApiResults.Id(target),
+            Accounts = byTarget[target].Where(entities.ContainsKey).Select(f => entities[f]).ToList(),
+        }).ToList());
     }
 
     public static async Task<IResult> Unfollow(string id, ClaimsPrincipal user, FollowService follows, CancellationToken ct) =>

@@ -66,7 +66,7 @@ public static class AccountListEndpoints
     public static async Task<IResult> Unmute(string id, ClaimsPrincipal user, FollowService follows, CancellationToken ct) =>
         ApiResults.ParseId(id) is { } target ? ApiResults.From(await follows.UnmuteAsync(user.RequiredAccountId(), target, ct)) : ApiResults.NotFound();
 
-    static async Task<IResult> RespondAsync(HttpContext context, string sql, object args, long? viewer, NpgsqlDataSource db, AccountPresenter presenter,
+    internal static async Task<IResult> RespondAsync(HttpContext context, string sql, object args, long? viewer, NpgsqlDataSource db, AccountPresenter presenter,
         InstanceUrls urls, CancellationToken ct)
     {
         var page = PageRequest.From(context.Request, defaultLimit: 40, maxLimit: 80);
@@ -83,7 +83,7 @@ public static class AccountListEndpoints
 
 static class AccountListQueries
 {
-    const string Paging = """
+    public const string Paging = """
         AND (@maxId::bigint IS NULL OR x.id < @maxId)
         AND (@sinceId::bigint IS NULL OR x.id > @sinceId)
         AND (@minId::bigint IS NULL OR x.id > @minId)
@@ -91,7 +91,7 @@ static class AccountListQueries
         LIMIT @limit
         """;
 
-    const string Listed = "a.deleted_at IS NULL AND a.suspended_at IS NULL";
+    public const string Listed = "a.deleted_at IS NULL AND a.suspended_at IS NULL";
 
     public const string Followers = $"""
         SELECT x.id, x.account_id FROM follows x JOIN accounts a ON a.id = x.account_id

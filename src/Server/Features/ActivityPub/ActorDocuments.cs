@@ -30,6 +30,7 @@ public sealed class ActorDocuments(AccountService accounts, InstanceUrls urls)
             Followers = isInstance ? null : account.FollowersUrl,
             Following = isInstance ? null : account.FollowingUrl,
             Featured = isInstance ? null : account.FeaturedUrl,
+            FeaturedTags = isInstance ? null : urls.FeaturedTags(account.Username),
             SharedInbox = urls.SharedInbox,
             ManuallyApprovesFollowers = account.Locked,
             Discoverable = account.Discoverable && !isInstance,

@@ -15,7 +15,12 @@ namespace Fellows.Server.Features.Follows;
 /// </summary>
 public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, OutboundPublisher publisher)
 {
-    public async Task<Result<ApiRelationship>> FollowAsync(long accountId, long targetId, bool? reblogs, bool? notify, CancellationToken ct)
+    /// <summary>
+    /// Follows, or changes an existing follow's options. <paramref name="languages"/>: null leaves them as they are, an
+    /// empty list means every language.
+    /// </summary>
+    public async Task<Result<ApiRelationship>> FollowAsync(long accountId, long targetId, bool? reblogs, bool? notify, IReadOnlyList<string>? languages,
+        CancellationToken ct)
     {
         if (accountId == targetId) return Error.Forbidden("You cannot follow yourself");
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -27,6 +32,9 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
             "SELECT EXISTS (SELECT 1 FROM blocks WHERE (account_id = @a AND target_account_id = @b) OR (account_id = @b AND target_account_id = @a))",
             new { a = accountId, b = targetId }, tx, cancellationToken: ct));
         if (blocked) return Error.Forbidden("You cannot follow this account");
+        // As in Mastodon: someone on a server the member blocked can't be followed until the block is lifted.
+        if (await conn.ExecuteScalarAsync<bool>(new CommandDefinition(FollowQueries.DomainBlocked, new { me = accountId, targetId }, tx, cancellationToken: ct)))
+            return Error.Forbidden("You blocked this account's server");
 
         var me = await conn.AccountByIdAsync(accountId, tx, ct);
         var existing = await conn.QuerySingleOrDefaultAsync<FollowRow>(new CommandDefinition(FollowQueries.FindFollow, new { accountId, targetId }, tx, cancellationToken: ct));
@@ -51,8 +59,56 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
             if (!target.IsLocal && pending is null)
                 await publisher.FollowAsync(conn, tx, me, target, followId, ct);
         }
+        if (languages is not null)
+            await conn.ExecuteAsync(new CommandDefinition(FollowQueries.SetLanguages,
+                new { accountId, targetId, languages = languages.Count == 0 ? null : languages.ToArray() }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return await RelationshipAsync(accountId, targetId, ct);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="followerId"/> stop following the member. A remote follower's server is sent Reject(Follow)
+    /// so it drops the follow too, as Mastodon's remove_from_followers does.
+    /// </summary>
+    public async Task<Result<ApiRelationship>> RemoveFromFollowersAsync(long accountId, long followerId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var follower = await conn.FindAccountByIdAsync(followerId, tx, ct);
+        if (follower is null || follower.DeletedAt is not null) return Error.NotFound();
+        var me = await conn.AccountByIdAsync(accountId, tx, ct);
+        await EndFollowFromAsync(conn, tx, me, follower, ct);
+        await tx.CommitAsync(ct);
+        return await RelationshipAsync(accountId, followerId, ct);
+    }
+
+    /// <summary>
+    /// Ends <paramref name="follower"/>'s follow of (or pending request to) <paramref name="me"/>; their server, when
+    /// remote, gets a Reject naming their Follow.
+    /// </summary>
+    internal async Task EndFollowFromAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account me, Account follower, CancellationToken ct)
+    {
+        var uris = (await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteFollow,
+                new { accountId = follower.Id, targetId = me.Id }, tx, cancellationToken: ct)))
+            .Concat(await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteRequest,
+                new { accountId = follower.Id, targetId = me.Id }, tx, cancellationToken: ct)))
+            .ToList();
+        if (uris.Count == 0) return;
+        await conn.WithdrawAsync(tx, me.Id, follower.Id, NotificationType.Follow, null, ct);
+        await conn.WithdrawAsync(tx, me.Id, follower.Id, NotificationType.FollowRequest, null, ct);
+        if (!follower.IsLocal) await publisher.RejectFollowAsync(conn, tx, me, follower, uris[0], ct);
+    }
+
+    /// <summary>Ends the member's follow of (or request to) <paramref name="target"/>, with an Undo to a remote server.</summary>
+    internal async Task EndFollowOfAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account me, Account target, CancellationToken ct)
+    {
+        var uris = (await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteFollow, new { accountId = me.Id, targetId = target.Id }, tx, cancellationToken: ct)))
+            .Concat(await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteRequest, new { accountId = me.Id, targetId = target.Id }, tx, cancellationToken: ct)))
+            .ToList();
+        if (uris.Count == 0) return;
+        await conn.WithdrawAsync(tx, target.Id, me.Id, NotificationType.Follow, null, ct);
+        await conn.WithdrawAsync(tx, target.Id, me.Id, NotificationType.FollowRequest, null, ct);
+        if (!target.IsLocal) await publisher.UndoFollowAsync(conn, tx, me, target, uris[0] ?? urls.NewActivity(me.Username, "follows"), ct);
     }
 
     public async Task<Result<ApiRelationship>> UnfollowAsync(long accountId, long targetId, CancellationToken ct)
@@ -61,14 +117,7 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         await using var tx = await conn.BeginTransactionAsync(ct);
         var target = await conn.FindAccountByIdAsync(targetId, tx, ct);
         if (target is null) return Error.NotFound();
-        var me = await conn.AccountByIdAsync(accountId, tx, ct);
-        var uris = (await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteFollow, new { accountId, targetId }, tx, cancellationToken: ct)))
-            .Concat(await conn.QueryAsync<string?>(new CommandDefinition(FollowQueries.DeleteRequest, new { accountId, targetId }, tx, cancellationToken: ct)))
-            .ToList();
-        await conn.WithdrawAsync(tx, targetId, accountId, NotificationType.Follow, null, ct);
-        await conn.WithdrawAsync(tx, targetId, accountId, NotificationType.FollowRequest, null, ct);
-        if (uris.Count > 0 && !target.IsLocal)
-            await publisher.UndoFollowAsync(conn, tx, me, target, uris[0] ?? urls.NewActivity(me.Username, "follows"), ct);
+        await EndFollowOfAsync(conn, tx, await conn.AccountByIdAsync(accountId, tx, ct), target, ct);
         await tx.CommitAsync(ct);
         return await RelationshipAsync(accountId, targetId, ct);
     }
@@ -198,7 +247,7 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
             Following = r.Following,
             ShowingReblogs = r.ShowingReblogs,
             Notifying = r.Notifying,
-            Languages = [],
+            Languages = r.Languages,
             FollowedBy = r.FollowedBy,
             Blocking = r.Blocking,
             BlockedBy = r.BlockedBy,
@@ -207,8 +256,8 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
             Requested = r.Requested,
             RequestedBy = r.RequestedBy,
             DomainBlocking = r.DomainBlocking,
-            Endorsed = false,
-            Note = "",
+            Endorsed = r.Endorsed,
+            Note = r.Note,
         }).ToList();
     }
 
@@ -218,6 +267,7 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         public required bool Following { get; init; }
         public required bool ShowingReblogs { get; init; }
         public required bool Notifying { get; init; }
+        public string[]? Languages { get; init; }
         public required bool FollowedBy { get; init; }
         public required bool Blocking { get; init; }
         public required bool BlockedBy { get; init; }
@@ -226,5 +276,7 @@ public sealed class FollowService(NpgsqlDataSource db, InstanceUrls urls, TimePr
         public required bool DomainBlocking { get; init; }
         public required bool Muting { get; init; }
         public required bool MutingNotifications { get; init; }
+        public required bool Endorsed { get; init; }
+        public required string Note { get; init; }
     }
 }

@@ -62,8 +62,11 @@ public sealed class InboxProcessor(
         await using var tx = await conn.BeginTransactionAsync(ct);
         var target = await LocalAsync(conn, tx, activity.ObjectId, ct);
         if (target is null || target.ActorType != "Person") return;
-        var blocked = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM blocks WHERE account_id = @t AND target_account_id = @a)", new { t = target.Id, a = actor.Id }, tx, cancellationToken: ct));
+        // Refused when the member blocked the follower, or the follower's whole server (their own domain block).
+        var blocked = await conn.ExecuteScalarAsync<bool>(new CommandDefinition("""
+            SELECT EXISTS (SELECT 1 FROM blocks WHERE account_id = @t AND target_account_id = @a)
+                OR EXISTS (SELECT 1 FROM account_domain_blocks WHERE account_id = @t AND domain = lower(@domain))
+            """, new { t = target.Id, a = actor.Id, domain = actor.Domain ?? "" }, tx, cancellationToken: ct));
         var now = clock.GetUtcNow();
         if (blocked)
         {

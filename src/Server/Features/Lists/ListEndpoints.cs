@@ -203,6 +203,7 @@ static class ListQueries
                OR (@policy = 'followed' AND (s.in_reply_to_account_id = @viewer
                    OR EXISTS (SELECT 1 FROM follows f WHERE f.account_id = @viewer AND f.target_account_id = s.in_reply_to_account_id)))
                OR (@policy = 'list' AND EXISTS (SELECT 1 FROM list_accounts la WHERE la.list_id = @listId AND la.account_id = s.in_reply_to_account_id)))
+          AND {Accounts.DomainBlockQueries.StatusNotBlocked}
           {StatusPage.Conditions}
         {StatusPage.OrderAndLimit}
         """;

@@ -93,7 +93,8 @@ public sealed record ApiRelationship
     public required bool Following { get; init; }
     public required bool ShowingReblogs { get; init; }
     public required bool Notifying { get; init; }
-    public required IReadOnlyList<string> Languages { get; init; }
+    /// <summary>The languages the member wants from this account (follow with <c>languages[]</c>); null for all.</summary>
+    public required IReadOnlyList<string>? Languages { get; init; }
     public required bool FollowedBy { get; init; }
     public required bool Blocking { get; init; }
     public required bool BlockedBy { get; init; }

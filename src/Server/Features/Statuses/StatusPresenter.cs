@@ -47,7 +47,7 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             .ToLookup(m => m.StatusId!.Value);
         var tags = (await conn.QueryAsync<TagRow>(new CommandDefinition(StatusQueries.TagsOf, new { ids }, cancellationToken: ct)))
             .ToLookup(t => t.StatusId);
-        HashSet<long> favourited = [], reblogged = [], pinned = [], bookmarked = [];
+        HashSet<long> favourited = [], reblogged = [], pinned = [], bookmarked = [], muted = [];
         var filters = ActiveFilters.None;
         if (viewer is not null)
         {
@@ -55,6 +55,7 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             reblogged = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerReblogged, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
             pinned = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerPinned, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
             bookmarked = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerBookmarked, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
+            muted = (await conn.QueryAsync<long>(new CommandDefinition(ConversationMuteQueries.MutedAmong, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
             filters = await ActiveFilters.LoadAsync(conn, viewer.Value, clock.GetUtcNow(), ct);
         }
         // A motion's status shows it as a poll, so any Mastodon app can take part.
@@ -80,7 +81,7 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             EditedAt = ApiResults.Date(s.EditedAt),
             Favourited = favourited.Contains(s.Id),
             Reblogged = reblogged.Contains(s.Id),
-            Muted = false,
+            Muted = muted.Contains(s.Id),
             Bookmarked = bookmarked.Contains(s.Id),
             Pinned = pinned.Contains(s.Id),
             Content = s.ReblogOfId is null ? s.Content : "",

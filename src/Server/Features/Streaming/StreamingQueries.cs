@@ -16,13 +16,19 @@ static class StreamingQueries
                (s.account_id = v.id
                 OR EXISTS (SELECT 1 FROM follows f WHERE f.account_id = v.id AND f.target_account_id = s.account_id
                            AND (s.reblog_of_id IS NULL OR f.show_reblogs)
+                           AND (f.languages IS NULL OR s.language IS NULL OR s.language = ANY(f.languages))
                            AND NOT EXISTS (SELECT 1 FROM lists l JOIN list_accounts la ON la.list_id = l.id
-                                           WHERE l.account_id = v.id AND l.exclusive AND la.account_id = s.account_id))) AS home,
+                                           WHERE l.account_id = v.id AND l.exclusive AND la.account_id = s.account_id))
+                OR (s.visibility = 0 AND s.reblog_of_id IS NULL
+                    AND EXISTS (SELECT 1 FROM tag_follows tf JOIN status_tags st ON st.tag_id = tf.tag_id
+                                WHERE tf.account_id = v.id AND st.status_id = s.id))) AS home,
                (EXISTS (SELECT 1 FROM blocks b
                         WHERE (b.account_id = v.id AND b.target_account_id = s.account_id)
                            OR (b.account_id = s.account_id AND b.target_account_id = v.id))
                 OR EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = v.id AND {Follows.FollowQueries.ActiveMute}
-                           AND mu.target_account_id = s.account_id)) AS blocked
+                           AND mu.target_account_id = s.account_id)
+                OR EXISTS (SELECT 1 FROM accounts da JOIN account_domain_blocks d ON d.account_id = v.id AND d.domain = lower(da.domain)
+                           WHERE da.id IN (s.account_id, (SELECT o.account_id FROM statuses o WHERE o.id = s.reblog_of_id)))) AS blocked
         FROM statuses s CROSS JOIN unnest(@viewers::bigint[]) AS v(id)
         WHERE s.id = @id
         """;

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Dapper;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Auth;
 using Fellows.Server.Features.Mastodon;
@@ -17,8 +18,15 @@ public static class TimelineEndpoints
         group.MapGet("/tag/{hashtag}", Tag).WithName("TagTimeline");
     }
 
-    public static Task<IResult> Home(HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, StatusPresenter presenter, InstanceUrls urls, CancellationToken ct) =>
-        StatusPage.RespondAsync(context, TimelineQueries.Home, user.RequiredAccountId(), null, db, presenter, urls, ct);
+    public static async Task<IResult> Home(HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, StatusPresenter presenter, InstanceUrls urls,
+        CancellationToken ct)
+    {
+        var viewer = user.RequiredAccountId();
+        bool followsTags;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+            followsTags = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(TimelineQueries.FollowsTags, new { viewer }, cancellationToken: ct));
+        return await StatusPage.RespondAsync(context, followsTags ? TimelineQueries.HomeWithTags : TimelineQueries.Home, viewer, null, db, presenter, urls, ct);
+    }
 
     public static Task<IResult> Public(HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, StatusPresenter presenter, InstanceUrls urls, CancellationToken ct)
     {

@@ -6,19 +6,47 @@ static class TimelineQueries
 {
     /// <summary>
     /// Home: the member's own posts and those of accounts they follow, newest first, chronological and nothing
-    /// else (no ranking). Boosts from accounts whose boosts the member hid are left out.
+    /// else (no ranking). Boosts from accounts whose boosts the member hid are left out, and posts in languages the
+    /// member did not ask for from that account (follow with languages[]).
     /// </summary>
     public const string Home = $"""
         SELECT {StatusQueries.Columns} FROM statuses s
-        WHERE (s.account_id = @viewer
-               OR s.account_id IN (SELECT f.target_account_id FROM follows f WHERE f.account_id = @viewer
-                                   AND (s.reblog_of_id IS NULL OR f.show_reblogs)
-                                   AND NOT EXISTS (SELECT 1 FROM lists l JOIN list_accounts la ON la.list_id = l.id
-                                                   WHERE l.account_id = @viewer AND l.exclusive AND la.account_id = f.target_account_id)))
+        WHERE ({OwnOrFollowed})
           AND {StatusQueries.VisibleTo}
           AND {NotMuted}
+          AND {Accounts.DomainBlockQueries.StatusNotBlocked}
           {StatusPage.Conditions}
         {StatusPage.OrderAndLimit}
+        """;
+
+    /// <summary>
+    /// Home for a member who follows hashtags: also public posts (not boosts) carrying one of them, from anyone they
+    /// have not blocked or been blocked by, as in Mastodon. A separate query so members who follow no tag keep the
+    /// plain plan.
+    /// </summary>
+    public const string HomeWithTags = $"""
+        SELECT {StatusQueries.Columns} FROM statuses s
+        WHERE ({OwnOrFollowed}
+               OR (s.visibility = 0 AND s.reblog_of_id IS NULL
+                   AND s.id IN (SELECT st.status_id FROM tag_follows tf JOIN status_tags st ON st.tag_id = tf.tag_id WHERE tf.account_id = @viewer)
+                   AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = s.account_id AND b.target_account_id = @viewer)
+                                                          OR (b.account_id = @viewer AND b.target_account_id = s.account_id))))
+          AND {StatusQueries.VisibleTo}
+          AND {NotMuted}
+          AND {Accounts.DomainBlockQueries.StatusNotBlocked}
+          {StatusPage.Conditions}
+        {StatusPage.OrderAndLimit}
+        """;
+
+    public const string FollowsTags = "SELECT EXISTS (SELECT 1 FROM tag_follows WHERE account_id = @viewer)";
+
+    const string OwnOrFollowed = """
+        s.account_id = @viewer
+        OR s.account_id IN (SELECT f.target_account_id FROM follows f WHERE f.account_id = @viewer
+                            AND (s.reblog_of_id IS NULL OR f.show_reblogs)
+                            AND (f.languages IS NULL OR s.language IS NULL OR s.language = ANY(f.languages))
+                            AND NOT EXISTS (SELECT 1 FROM lists l JOIN list_accounts la ON la.list_id = l.id
+                                            WHERE l.account_id = @viewer AND l.exclusive AND la.account_id = f.target_account_id))
         """;
 
     /// <summary>
@@ -41,6 +69,7 @@ static class TimelineQueries
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = s.account_id AND b.target_account_id = @viewer)
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = @viewer AND b.target_account_id = s.account_id)
           AND {NotMuted}
+          AND {Accounts.DomainBlockQueries.StatusNotBlocked}
           {StatusPage.Conditions}
         {StatusPage.OrderAndLimit}
         """;
@@ -61,6 +90,7 @@ static class TimelineQueries
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = s.account_id AND b.target_account_id = @viewer)
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = @viewer AND b.target_account_id = s.account_id)
           AND {NotMuted}
+          AND {Accounts.DomainBlockQueries.StatusNotBlocked}
           {StatusPage.Conditions}
         {StatusPage.OrderAndLimit}
         """;
