@@ -471,6 +471,25 @@ public class AccountSurfaceTests
     }
 
     [Test]
+    public async Task FollowedTag_posts_reach_the_user_stream_and_others_do_not()
+    {
+        var oli = await _instance.CreateMemberAsync("oli");
+        var pat = await _instance.CreateMemberAsync("pat");
+        await oli.PostJsonAsync("/api/v1/tags/streamtag/follow");
+        await using var ws = await WebSocketStream.ConnectAsync(_instance, oli.Token, "?stream=user");
+        await Api.EventuallyAsync(() => Task.FromResult(_instance.Services.GetRequiredService<Fellows.Server.Features.Streaming.StreamingHub>().Connections
+            .Any(c => c.Viewer == oli.AccountId)), "oli's stream to be registered");
+
+        var untagged = await PostAsync(pat, new { status = "nothing to see" });
+        var unlisted = await PostAsync(pat, new { status = "quiet #streamtag", visibility = "unlisted" });
+        var tagged = await PostAsync(pat, new { status = "loud #StreamTag" });
+        var update = await ws.NextAsync(m => m.TryGetProperty("event", out var e) && e.GetString() == "update", "the tagged post on oli's user stream");
+        // Events come in commit order: the first update oli gets is the tagged post, so the earlier two never came.
+        Assert.That(JsonDocument.Parse(update.GetProperty("payload").GetString()!).RootElement.GetProperty("id").GetString(), Is.EqualTo(tagged));
+        Assert.That(new[] { untagged, unlisted }, Does.Not.Contain(tagged));
+    }
+
+    [Test]
     public async Task Presence_endpoints_answer_json()
     {
         var nia = await _instance.CreateMemberAsync("nia");
