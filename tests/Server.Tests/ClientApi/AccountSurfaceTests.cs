@@ -440,6 +440,8 @@ public class AccountSurfaceTests
         foreach (var bad in new[] { "123", "no%20spaces", "a-b" })
             Assert.That((await lin.Api.GetAsync(new Uri($"/api/v1/tags/{bad}", UriKind.Relative))).StatusCode, Is.EqualTo(HttpStatusCode.NotFound), bad);
 
+        Assert.That((await lin.Api.PostAsync(new Uri("/api/v1/tags/123/follow", UriKind.Relative), null)).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That((await lin.GetJsonAsync("/api/v1/followed_tags")).GetArrayLength(), Is.Zero, "a malformed name follows nothing");
         var followed = await lin.PostJsonAsync("/api/v1/tags/gardening/follow");
         Assert.That(followed.GetProperty("following").GetBoolean(), Is.True);
         Assert.That(followed.GetProperty("id").GetString(), Is.Not.EqualTo("0"));
