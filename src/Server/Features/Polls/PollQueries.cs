@@ -12,7 +12,7 @@ static class PollQueries
     public const string ByStatuses = $"SELECT {Columns} FROM polls p WHERE p.status_id = ANY(@ids)";
 
     public const string Insert = $"""
-        INSERT INTO polls (id, status_id, account_id, local, options, multiple, hide_totals, expires_at, closed_at, remote_counts,
+        INSERT INTO polls AS p (id, status_id, account_id, local, options, multiple, hide_totals, expires_at, closed_at, remote_counts,
                            remote_voters_count, created_at, updated_at)
         VALUES (fellows_id(@now), @statusId, @accountId, @local, @options, @multiple, @hideTotals, @expiresAt, @closedAt, @remoteCounts,
                 @remoteVotersCount, @now, @now)
