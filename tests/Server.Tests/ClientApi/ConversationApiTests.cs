@@ -18,7 +18,12 @@ public class ConversationApiTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        var settings = new Dictionary<string, string?> { ["Delivery:PollInterval"] = "00:00:00.300" };
+        var settings = new Dictionary<string, string?>
+        {
+            ["Delivery:PollInterval"] = "00:00:00.300",
+            ["Delivery:BackoffBase"] = "00:00:01",
+            ["Delivery:BackoffCap"] = "00:00:02",
+        };
         _a = await FellowsInstance.StartAsync("conversations-a", settings: settings);
         _b = await FellowsInstance.StartAsync("conversations-b", settings: settings);
     }
@@ -129,7 +134,7 @@ public class ConversationApiTests
         await kim.GetJsonAsync($"/api/v1/accounts/lookup?acct={jay.Handle}");
         var sent = await DirectAsync(kim, $"@{jay.Handle} a private word across co-ops");
         var jayConversation = (JsonElement)await Api.EventuallyAsync(async () =>
-            (await jay.GetJsonAsync("/api/v1/conversations")).EnumerateArray().Cast<object>().FirstOrDefault(), "the direct message to arrive on A");
+            (await jay.GetJsonAsync("/api/v1/conversations")).EnumerateArray().Cast<object>().FirstOrDefault(), "the direct message to arrive on A", seconds: 40);
         Assert.Multiple(() =>
         {
             Assert.That(Participants(jayConversation), Is.EqualTo(new[] { kim.Handle }));
@@ -148,6 +153,6 @@ public class ConversationApiTests
             var c = (await kim.GetJsonAsync("/api/v1/conversations")).EnumerateArray().ToList();
             return c.Count == 1 && c[0].GetProperty("unread").GetBoolean()
                 && c[0].GetProperty("last_status").GetProperty("uri").GetString() == answer.GetProperty("uri").GetString();
-        }, "jay's answer to update kim's conversation on B");
+        }, "jay's answer to update kim's conversation on B", seconds: 40);
     }
 }

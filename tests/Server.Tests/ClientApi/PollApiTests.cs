@@ -310,4 +310,29 @@ public class PollApiTests
             return Counts(p).SequenceEqual(new[] { 1, 0, 1 }) && p.GetProperty("voters_count").GetInt32() == 1;
         }, "B to agree after A's Update");
     }
+
+    [Test]
+    public async Task Voter_on_another_instance_is_told_when_the_poll_ends()
+    {
+        await FollowAnnFromBobAsync();
+        var status = await PostPollAsync(_ann, ["now", "later"], expiresIn: 600);
+        var idOnB = (await PollOnBAsync(status.GetProperty("uri").GetString()!)).GetProperty("id").GetString()!;
+        await _bob.PostJsonAsync($"/api/v1/polls/{idOnB}/votes", new { choices = new[] { 1 } });
+        var idOnA = status.GetProperty("poll").GetProperty("id").GetString()!;
+        await Api.EventuallyAsync(async () => Counts(await _ann.GetJsonAsync($"/api/v1/polls/{idOnA}")).SequenceEqual(new[] { 0, 1 }), "A to count bob's vote");
+
+        _clockA.Advance(TimeSpan.FromMinutes(11));
+        _clockB.Advance(TimeSpan.FromMinutes(11));
+        // B's own job for the remote poll tells bob, whether or not A's closing Update came first.
+        await Api.EventuallyAsync(async () => (await _bob.GetJsonAsync("/api/v1/notifications?types[]=poll")).EnumerateArray()
+            .Any(n => n.GetProperty("status").GetProperty("uri").GetString() == status.GetProperty("uri").GetString()), "bob's poll notification on B");
+        var ended = await _bob.GetJsonAsync($"/api/v1/polls/{idOnB}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(ended.GetProperty("expired").GetBoolean(), Is.True);
+            Assert.That(Counts(ended), Is.EqualTo(new[] { 0, 1 }));
+        });
+        Assert.That((await _ann.GetJsonAsync("/api/v1/notifications?types[]=poll")).EnumerateArray()
+            .Any(n => n.GetProperty("status").GetProperty("id").GetString() == status.GetProperty("id").GetString()), Is.True, "ann is told on A");
+    }
 }

@@ -11,13 +11,13 @@ CREATE TABLE polls (
     multiple boolean NOT NULL,
     hide_totals boolean NOT NULL DEFAULT false,
     expires_at timestamptz NULL,
-    closed_at timestamptz NULL,                    -- set when the expiry was processed (voters and author told)
+    closed_at timestamptz NULL,                    -- set when this server processed the end (voters and author told)
     remote_counts bigint[] NULL,                   -- remote polls: votes per option as last published
     remote_voters_count bigint NULL,
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL
 );
-CREATE INDEX polls_due ON polls (expires_at) WHERE closed_at IS NULL AND local;
+CREATE INDEX polls_due ON polls (expires_at) WHERE closed_at IS NULL;
 
 -- One row per chosen option. A remote voter's vote keeps the id of the Note that carried it; a member's vote on a
 -- remote poll keeps the id of the Note sent for it.

@@ -57,8 +57,7 @@ static class PollQueries
         """;
 
     public const string RefreshRemote = """
-        UPDATE polls SET remote_counts = @counts, remote_voters_count = @voters, expires_at = coalesce(@expiresAt, expires_at),
-            closed_at = coalesce(@closedAt, closed_at), updated_at = @now
+        UPDATE polls SET remote_counts = @counts, remote_voters_count = @voters, expires_at = coalesce(@expiresAt, expires_at), updated_at = @now
         WHERE status_id = @statusId AND NOT local
         """;
 

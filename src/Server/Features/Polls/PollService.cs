@@ -38,8 +38,9 @@ public sealed class PollService(
         {
             now, statusId = status.Id, accountId = status.AccountId, local = false,
             options = poll.Options.Take(PollLimits.MaxOptions * 4).Select(o => Clip(Fellows.Federation.Html.RemoteHtml.ToPlainText(o.Name), 200)).ToArray(),
-            multiple = poll.Multiple, hideTotals = false, expiresAt = poll.EndTime,
-            closedAt = poll.Closed ? poll.ClosedAt ?? now : (DateTimeOffset?)null,
+            multiple = poll.Multiple, hideTotals = false, expiresAt = RemoteEnd(poll, now),
+            // closed_at is this server's record that the end was processed (local voters told), not the remote's close.
+            closedAt = (DateTimeOffset?)null,
             remoteCounts = poll.Options.Take(PollLimits.MaxOptions * 4).Select(o => Math.Max(0, o.Votes ?? 0)).ToArray(),
             remoteVotersCount = poll.VotersCount is >= 0 ? poll.VotersCount : null,
         }, tx, cancellationToken: ct));
@@ -49,9 +50,16 @@ public sealed class PollService(
         conn.ExecuteAsync(new CommandDefinition(PollQueries.RefreshRemote, new
         {
             statusId, now, counts = poll.Options.Select(o => Math.Max(0, o.Votes ?? 0)).ToArray(),
-            voters = poll.VotersCount is >= 0 ? poll.VotersCount : null, expiresAt = poll.EndTime,
-            closedAt = poll.Closed ? poll.ClosedAt ?? now : (DateTimeOffset?)null,
+            voters = poll.VotersCount is >= 0 ? poll.VotersCount : null, expiresAt = RemoteEnd(poll, now),
         }, tx, cancellationToken: ct));
+
+    /// <summary>When a remote poll ends: its endTime, or its close when that came first (or is all it says).</summary>
+    static DateTimeOffset? RemoteEnd(PollInfo poll, DateTimeOffset now)
+    {
+        if (!poll.Closed) return poll.EndTime;
+        var closed = poll.ClosedAt ?? now;
+        return poll.EndTime is { } end && end < closed ? end : closed;
+    }
 
     static string Clip(string text, int max) => text.Length > max ? text[..max] : text;
 
