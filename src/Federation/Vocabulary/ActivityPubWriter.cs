@@ -207,7 +207,42 @@ public static class ActivityPubWriter
         json["attachment"] = attachments;
         json["tag"] = Tags(note.Mentions, note.Hashtags, note.Emoji);
         AddIf(json, "replies", note.Replies);
+        if (note.Poll is { } poll)
+        {
+            var options = new JsonArray();
+            foreach (var option in poll.Options)
+            {
+                var item = new JsonObject { ["type"] = "Note", ["name"] = option.Name };
+                if (option.Votes is { } votes)
+                {
+                    item["replies"] = new JsonObject { ["type"] = "Collection", ["totalItems"] = votes };
+                }
+
+                options.Add(item);
+            }
+
+            json[poll.Multiple ? "anyOf" : "oneOf"] = options;
+            AddIf(json, "endTime", poll.EndTime);
+            AddIf(json, "closed", poll.ClosedAt);
+            json["votersCount"] = poll.VotersCount;
+        }
+
         return json;
+    }
+
+    /// <summary>
+    /// Create of a poll vote the way Mastodon sends one: a Note whose <c>name</c> is the chosen option's title, in
+    /// reply to the Question, addressed only to the poll's author (one such Note per chosen option).
+    /// </summary>
+    public static JsonObject PollVote(string id, string voter, string questionId, string questionAuthor, string optionName, DateTimeOffset published)
+    {
+        var note = Start(false, PlainContext, id, "Note");
+        note["name"] = optionName;
+        note["attributedTo"] = voter;
+        note["inReplyTo"] = questionId;
+        note["to"] = Strings([questionAuthor]);
+        note["published"] = Timestamp(published);
+        return Activity(PlainContext, "Create", id + "/activity", voter, note, [questionAuthor], null, published);
     }
 
     /// <summary>A Tombstone standing in for a deleted object.</summary>

@@ -88,7 +88,21 @@ public sealed record LocalNote
 
     /// <summary>The id of the replies collection; a link only, so the note stays small.</summary>
     public string? Replies { get; init; }
+
+    /// <summary>The poll, written when <see cref="Type"/> is <c>Question</c>.</summary>
+    public LocalPoll? Poll { get; init; }
 }
+
+/// <summary>
+/// The poll of a <c>Question</c>, as Mastodon writes it: options as <c>oneOf</c> (single choice) or <c>anyOf</c>
+/// (several), each with <c>replies.totalItems</c> as its count when counts are shown.
+/// </summary>
+/// <param name="Options">The choices in order; a null count is left out (totals hidden until the close).</param>
+/// <param name="Multiple">True for <c>anyOf</c>.</param>
+/// <param name="EndTime">When voting ends.</param>
+/// <param name="ClosedAt">When it closed, once it has.</param>
+/// <param name="VotersCount">Distinct voters.</param>
+public sealed record LocalPoll(IReadOnlyList<PollOption> Options, bool Multiple, DateTimeOffset? EndTime, DateTimeOffset? ClosedAt, long VotersCount);
 
 /// <summary>A page of an ordered collection, ready for <see cref="ActivityPubWriter.OrderedCollectionPage"/>.</summary>
 public sealed record LocalCollectionPage

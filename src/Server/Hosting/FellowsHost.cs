@@ -14,6 +14,9 @@ using Fellows.Server.Features.Inbox;
 using Fellows.Server.Features.Instance;
 using Fellows.Server.Features.Media;
 using Fellows.Server.Features.Motions;
+using Fellows.Server.Features.Polls;
+using Fellows.Server.Features.Scheduled;
+using Fellows.Server.Features.Conversations;
 using Fellows.Server.Features.OAuth;
 using Fellows.Server.Features.Filters;
 using Fellows.Server.Features.Lists;
@@ -130,6 +133,11 @@ public static class FellowsHost
         services.AddSingleton<MotionService>();
         services.AddSingleton<MotionPresenter>();
         services.AddSingleton<MotionInbox>();
+        services.AddSingleton<Features.Polls.PollScheduler>();
+        services.AddSingleton<Features.Polls.PollService>();
+        services.AddSingleton<Features.Scheduled.ScheduledStatusScheduler>();
+        services.AddSingleton<Features.Scheduled.ScheduledStatusService>();
+        services.AddSingleton<Features.Conversations.ConversationPresenter>();
         // The deliberation API's OpenAPI document, served at /api/fellows/v1/openapi.json.
         services.AddOpenApi(o => o.ShouldInclude = d => d.GroupName == "fellows");
         // Federation first: its signed delivery sender replaces the queue's default seam.
@@ -191,6 +199,9 @@ public static class FellowsHost
         app.MapStreamingEndpoints();
         app.MapDeliberationContextEndpoints();
         app.MapMotionEndpoints();
+        app.MapPollEndpoints();
+        app.MapScheduledStatusEndpoints();
+        app.MapConversationEndpoints();
         app.MapOpenApi(MotionEndpoints.Prefix + "/openapi.json").AllowAnonymous();
         app.MapOAuth();
         app.MapInstanceApiEndpoints();

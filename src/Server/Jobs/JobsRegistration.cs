@@ -59,6 +59,11 @@ public static class JobsRegistration
                 t => t.WithIdentity("motion-sweep", "maintenance").StartAt(DateTimeOffset.UtcNow + jobs.MotionSweepInterval)
                     .WithSimpleSchedule(jobs.MotionSweepInterval),
                 j => j.WithIdentity(Fellows.Server.Features.Motions.MotionSweepJob.Key));
+            // Scheduled posts and poll ends have their own triggers too; this sweep (same cadence) catches a lost one.
+            q.ScheduleJob<Fellows.Server.Features.Scheduled.DueWorkSweepJob>(
+                t => t.WithIdentity("due-work-sweep", "maintenance").StartAt(DateTimeOffset.UtcNow + jobs.MotionSweepInterval)
+                    .WithSimpleSchedule(jobs.MotionSweepInterval),
+                j => j.WithIdentity(Fellows.Server.Features.Scheduled.DueWorkSweepJob.Key));
         });
         // A restart replaces the declared triggers; carrying their last fire time over keeps a restart from
         // firing every job again at once.

@@ -20,7 +20,7 @@ public sealed class DeliveryTests
 {
     static readonly TimeSpan BackoffBase = TimeSpan.FromMinutes(1);
     const int CircuitThreshold = 4;
-    static readonly string[] ExpectedJobs = ["motion-sweep", "prune", "retry-sweep", "stale-actor-refresh"];
+    static readonly string[] ExpectedJobs = ["due-work-sweep", "motion-sweep", "prune", "retry-sweep", "stale-actor-refresh"];
     static readonly TimeSpan CircuitOpenBase = TimeSpan.FromMinutes(5);
 
     // Whole seconds: PostgreSQL keeps microseconds, so times read back compare equal to the clock's.
@@ -286,7 +286,7 @@ public sealed class DeliveryTests
         var jobs = (await conn.QueryAsync<string>("SELECT job_name FROM qrtz_job_details WHERE sched_name = @s ORDER BY job_name", new { s = JobsRegistration.SchedulerName })).ToList();
         Assert.That(jobs, Is.EqualTo(ExpectedJobs));
         var triggers = await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM qrtz_triggers WHERE sched_name = @s AND job_group = 'maintenance'", new { s = JobsRegistration.SchedulerName });
-        Assert.That(triggers, Is.EqualTo(4));
+        Assert.That(triggers, Is.EqualTo(5));
         await WaitUntilAsync(async () => await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM qrtz_scheduler_state WHERE sched_name = @s", new { s = JobsRegistration.SchedulerName }) == 1,
             "this node checked in to the cluster");
 

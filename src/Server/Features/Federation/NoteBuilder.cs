@@ -26,12 +26,15 @@ public sealed class NoteBuilder(InstanceUrls urls, MediaStore media)
     }
 
     public LocalNote Build(Account author, Status status, string? inReplyToUri, IReadOnlyList<Account> mentioned, IReadOnlyList<string> tags,
-        IReadOnlyList<MediaRow>? attachments = null)
+        IReadOnlyList<MediaRow>? attachments = null, LocalPoll? poll = null)
     {
         var (to, cc) = Address(status.VisibilityLevel, urls.Followers(author.Username), mentioned.Select(m => m.Uri));
         return new LocalNote
         {
             Id = status.Uri,
+            // A post with a poll is a Question, as Mastodon sends it.
+            Type = poll is null ? "Note" : "Question",
+            Poll = poll,
             AttributedTo = author.Uri,
             ContentHtml = status.Content,
             Language = status.Language,
@@ -66,6 +69,8 @@ public sealed class NoteBuilder(InstanceUrls urls, MediaStore media)
             .ToLookup(t => t.StatusId, t => t.Name);
         var attachments = (await conn.QueryAsync<MediaRow>(new CommandDefinition(MediaQueries.OfStatuses, new { ids }, tx, cancellationToken: ct)))
             .ToLookup(m => m.StatusId!.Value);
-        return statuses.Select(s => Build(author, s, s.InReplyToUri, mentions[s.Id].ToList(), tags[s.Id].ToList(), attachments[s.Id].ToList())).ToList();
+        var polls = await Polls.PollService.DocumentsAsync(conn, ids, tx, ct);
+        return statuses.Select(s => Build(author, s, s.InReplyToUri, mentions[s.Id].ToList(), tags[s.Id].ToList(), attachments[s.Id].ToList(),
+            polls.GetValueOrDefault(s.Id))).ToList();
     }
 }

@@ -20,9 +20,9 @@ namespace Fellows.Server.Features.Federation;
 public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, OutboxWriter outbox, ActorDocuments actors)
 {
     public async Task StatusCreatedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, Status? parent,
-        IReadOnlyList<Account> mentioned, IReadOnlyList<string> tags, IReadOnlyList<MediaRow> attachments, CancellationToken ct)
+        IReadOnlyList<Account> mentioned, IReadOnlyList<string> tags, IReadOnlyList<MediaRow> attachments, CancellationToken ct, LocalPoll? poll = null)
     {
-        var note = notes.Build(author, status, parent?.Uri, mentioned, tags, attachments);
+        var note = notes.Build(author, status, parent?.Uri, mentioned, tags, attachments, poll);
         var activity = ActivityPubWriter.Create(urls.StatusActivity(author.Username, status.Id), note);
         var recipients = mentioned.Where(m => !m.IsLocal).Select(m => m.Uri).ToList();
         // The author of the post replied to hears of the reply even when the text does not mention them,
@@ -49,6 +49,31 @@ public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, Outb
             if (!parentAuthor.IsLocal) mentioned.Add(parentAuthor.Uri);
         }
         await EnqueueAsync(conn, tx, author, activity, toFollowers: status.VisibilityLevel != Visibility.Direct, mentioned, ct);
+    }
+
+    /// <summary>
+    /// Update of a post's Question with its current counts (after a vote, and at the close), to its audience and to
+    /// every remote voter, as Mastodon sends it. Not an edit: the post's text and history stay as they are.
+    /// </summary>
+    public async Task PollUpdatedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, CancellationToken ct)
+    {
+        var note = (await notes.BuildManyAsync(conn, author, [status], ct, tx))[0];
+        var activity = ActivityPubWriter.Update($"{status.Uri}#updates/poll-{Guid.NewGuid():N}", note);
+        var recipients = (await conn.QueryAsync<string>(new CommandDefinition("""
+            SELECT a.uri FROM mentions m JOIN accounts a ON a.id = m.account_id WHERE m.status_id = @id AND a.domain IS NOT NULL
+            UNION
+            SELECT a.uri FROM poll_votes v JOIN polls p ON p.id = v.poll_id JOIN accounts a ON a.id = v.account_id
+            WHERE p.status_id = @id AND a.domain IS NOT NULL
+            """, new { id = status.Id }, tx, cancellationToken: ct))).ToList();
+        await EnqueueAsync(conn, tx, author, activity, toFollowers: status.VisibilityLevel != Visibility.Direct, recipients, ct);
+    }
+
+    /// <summary>A member's vote on another server's poll: one Create of a named Note per chosen option, to the poll's author only.</summary>
+    public async Task PollVotesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account voter, Status poll, Account pollAuthor,
+        IReadOnlyList<(string Id, string Name)> votes, DateTimeOffset now, CancellationToken ct)
+    {
+        foreach (var (id, name) in votes)
+            await EnqueueAsync(conn, tx, voter, ActivityPubWriter.PollVote(id, voter.Uri, poll.Uri, pollAuthor.Uri, name, now), toFollowers: false, [pollAuthor.Uri], ct);
     }
 
     /// <summary>Add or Remove of a pinned post in the member's featured collection, as Mastodon sends it.</summary>

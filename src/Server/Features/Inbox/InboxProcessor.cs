@@ -21,7 +21,7 @@ namespace Fellows.Server.Features.Inbox;
 /// </summary>
 public sealed class InboxProcessor(
     NpgsqlDataSource db, RemoteActors actors, ActivityPubClient client, InstanceActor instance,
-    OutboundPublisher publisher, FollowMigration migration, MotionInbox motions, TimeProvider clock, ILogger<InboxProcessor> logger)
+    OutboundPublisher publisher, FollowMigration migration, MotionInbox motions, Polls.PollService polls, TimeProvider clock, ILogger<InboxProcessor> logger)
 {
     /// <summary>Null when applied (or deliberately ignored); an error message when it should be retried.</summary>
     public async Task<string?> ProcessAsync(InboxItem item, CancellationToken ct)
@@ -202,7 +202,7 @@ public sealed class InboxProcessor(
         if (activity.EmbeddedObject is { } embedded && embedded.ValueKind == JsonValueKind.Object
             && embedded.TryGetProperty("id", out var embeddedId) && embeddedId.ValueKind == JsonValueKind.String
             && RemoteActors.SameOrigin(embeddedId.GetString()!, actor.Uri)
-            && await motions.TryReceiveStanceAsync(actor, embedded, ct))
+            && (await motions.TryReceiveStanceAsync(actor, embedded, ct) || await polls.TryReceiveVoteAsync(actor, embedded, ct)))
             return null;
         var note = await AuthenticNoteAsync(actor, activity, ct);
         if (note is null) return null;
@@ -281,6 +281,10 @@ public sealed class InboxProcessor(
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertMention, new { statusId = status.Id, accountId }, tx, cancellationToken: ct));
         await conn.AddTagsAsync(status.Id, note.Hashtags.Select(h => h.Name.TrimStart('#')).Where(t => t.Length is > 0 and <= 100).Distinct().Take(20), tx, ct);
         await conn.AddRemoteAttachmentsAsync(status, note.Attachments, tx, ct);
+        if (note.Type == "Question" && note.Poll is { } poll)
+            await Polls.PollService.InsertRemoteAsync(conn, tx, status, poll, now, ct);
+        if (visibility == Visibility.Direct)
+            await Conversations.ConversationWrites.RecordAsync(conn, tx, status, [author.Id, .. mentionedLocal], now, ct);
         if (parent is not null)
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReplies, new { id = parent.Id }, tx, cancellationToken: ct));
         // Told at the time it arrives, whatever the note claims as its publication date.
@@ -309,6 +313,17 @@ public sealed class InboxProcessor(
         var existing = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri + " FOR UPDATE", new { uri = note.Id }, tx, cancellationToken: ct));
         // Only the owner can change a note; the version it replaces is kept for the history.
         if (existing is null || existing.AccountId != actor.Id || existing.DeletedAt is not null) return null;
+        if (note.Type == "Question" && note.Poll is { } poll)
+        {
+            var now = clock.GetUtcNow();
+            await Polls.PollService.RefreshRemoteAsync(conn, tx, existing.Id, poll, now, ct);
+            // New counts with the same text are not an edit (Mastodon sends one after votes and at the close).
+            if (RemoteHtml.Sanitize(note.Content ?? "") == existing.Content && RemoteHtml.ToPlainText(note.Summary ?? "") == existing.SpoilerText)
+            {
+                await tx.CommitAsync(ct);
+                return null;
+            }
+        }
         await StatusEdits.KeepVersionAsync(conn, tx, existing, [], ct);
         var edited = await conn.ExecuteScalarAsync<long?>(new CommandDefinition("""
             UPDATE statuses SET content = @content, spoiler_text = @spoiler, sensitive = @sensitive, edited_at = @editedAt

@@ -231,10 +231,10 @@ public static class InstanceApiEndpoints
 
     static object PollLimits() => new
     {
-        MaxOptions = 4,
-        MaxCharactersPerOption = 50,
-        MinExpiration = 300,
-        MaxExpiration = 2_629_746,
+        MaxOptions = Polls.PollLimits.MaxOptions,
+        MaxCharactersPerOption = Polls.PollLimits.MaxCharactersPerOption,
+        MinExpiration = Polls.PollLimits.MinExpiration,
+        MaxExpiration = Polls.PollLimits.MaxExpiration,
     };
 
     static IReadOnlyList<object> RuleEntities(InstanceOptions o) =>

@@ -14,6 +14,9 @@ public sealed record MediaRow
     public required long Id { get; init; }
     public required long AccountId { get; init; }
     public long? StatusId { get; init; }
+
+    /// <summary>The scheduled post this upload is reserved for, until it is published or cancelled.</summary>
+    public long? ScheduledStatusId { get; init; }
     public required string Type { get; init; }
     public required short State { get; init; }
     public string? UploadPath { get; init; }
@@ -137,7 +140,7 @@ public sealed class MediaService(NpgsqlDataSource db, MediaStore store, TimeProv
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<MediaRow>(new CommandDefinition(
-            $"DELETE FROM media_attachments m WHERE m.id = @id AND m.account_id = @accountId AND m.status_id IS NULL AND m.remote_url IS NULL RETURNING {MediaQueries.Columns}",
+            $"DELETE FROM media_attachments m WHERE m.id = @id AND m.account_id = @accountId AND m.status_id IS NULL AND m.scheduled_status_id IS NULL AND m.remote_url IS NULL RETURNING {MediaQueries.Columns}",
             new { id, accountId }, cancellationToken: ct));
         if (row is null) return Error.NotFound();
         store.Delete(row.UploadPath);
@@ -214,7 +217,7 @@ static class MediaQueries
 {
     public const string Columns = """
         m.id, m.account_id, m.status_id, m.type, m.state, m.upload_path, m.file_path, m.preview_path, m.content_type, m.width, m.height,
-        m.preview_width, m.preview_height, m.remote_url, m.description, m.focus_x, m.focus_y, m.blurhash, m.error
+        m.preview_width, m.preview_height, m.remote_url, m.description, m.focus_x, m.focus_y, m.blurhash, m.error, m.scheduled_status_id
         """;
 
     public const string ById = $"SELECT {Columns} FROM media_attachments m WHERE m.id = @id";

@@ -41,10 +41,8 @@ public static class MotionEndpoints
         group.MapGet("/{id}/commitments", Commitments).RequireScope("read:statuses").WithName("ListCommitments").WithSummary("Commitments made from the outcome");
         group.MapPost("/{id}/commitments", Commit).RequireScope("write:statuses").WithName("CreateCommitment").WithSummary("Commit to an action: what, for_whom, due_at");
         group.MapPost("/{id}/commitments/{commitmentId}/fulfil", Fulfil).RequireScope("write:statuses").WithName("FulfilCommitment").WithSummary("Mark one of your commitments fulfilled");
-        // Mastodon's poll API over motions: a vote from any Mastodon app is a stance without a reason.
-        var polls = app.MapGroup("/api/v1/polls").WithTags("Polls");
-        polls.MapGet("/{id}", GetPoll).WithName("GetPoll");
-        polls.MapPost("/{id}/votes", VotePoll).RequireScope("write:statuses").WithName("VotePoll");
+        // Mastodon's poll API (/api/v1/polls) serves motions too: see Polls.PollEndpoints, which hands motions to
+        // GetPoll and VotePoll below.
         app.MapGet(Prefix + "/reminders", Reminders).RequireScope("read:statuses").WithTags("Motions").WithGroupName("fellows")
             .WithName("MotionReminders").WithSummary("Motions the caller was reminded to take a position on");
     }

@@ -30,7 +30,7 @@ public static class StatusEndpoints
     }
 
     public static async Task<IResult> Create(HttpRequest request, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter,
-        ProfileService profiles, CancellationToken ct)
+        ProfileService profiles, Scheduled.ScheduledStatusService scheduled, CancellationToken ct)
     {
         var p = await ApiParams.ReadAsync(request, ct);
         if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
@@ -50,12 +50,21 @@ public static class StatusEndpoints
             if (ApiResults.ParseId(text) is not { } mediaId) return Results.Json(new ApiError($"Validation failed: {text} is not a media id"), statusCode: 422);
             mediaIds.Add(mediaId);
         }
+        var poll = Polls.NewPoll.FromParams(p);
+        if (!poll.IsOk) return ApiResults.Error(poll.Error!);
+        DateTimeOffset? scheduledAt = null;
+        if (p.Get("scheduled_at") is { Length: > 0 } scheduledText)
+        {
+            if (!Scheduled.ScheduledStatusEndpoints.TryParseTime(scheduledText, out var at))
+                return Results.Json(new ApiError("Validation failed: scheduled_at must be an ISO 8601 time"), statusCode: 422);
+            scheduledAt = at;
+        }
         var me = user.RequiredAccountId();
         // What the request leaves out comes from the member's posting defaults.
         var defaults = visibility is null || p.GetBool("sensitive") is null || p.Get("language") is not { Length: > 0 }
             ? await profiles.SourceAsync(me, ct)
             : null;
-        var result = await statuses.CreateAsync(me, new NewStatus(
+        var input = new NewStatus(
             p.Get("status") ?? "",
             visibility ?? (Visibility)(defaults?.DefaultVisibility ?? 0),
             p.Get("spoiler_text") ?? "",
@@ -65,7 +74,11 @@ public static class StatusEndpoints
         {
             MediaIds = mediaIds,
             IdempotencyKey = request.Headers["Idempotency-Key"].ToString() is { Length: > 0 and <= 200 } key ? key : null,
-        }, ct);
+            Poll = poll.Value,
+        };
+        // With scheduled_at the answer is a ScheduledStatus, published later by its job.
+        if (scheduledAt is { } when) return ApiResults.From(await scheduled.CreateAsync(me, input, when, ct));
+        var result = await statuses.CreateAsync(me, input, ct);
         return result.IsOk ? Results.Json(await presenter.PresentAsync(result.Value, me, ct)) : ApiResults.Error(result.Error!);
     }
 

@@ -59,7 +59,10 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             filters = await ActiveFilters.LoadAsync(conn, viewer.Value, clock.GetUtcNow(), ct);
         }
         // A motion's status shows it as a poll, so any Mastodon app can take part.
-        var polls = await Motions.MotionPolls.ForStatusesAsync(conn, ids, viewer, clock.GetUtcNow(), ct);
+        // Ordinary polls first; a motion's poll (a mirrored motion may have both) is the one that counts.
+        var polls = new Dictionary<long, Motions.ApiPoll>(await Polls.PollService.ForStatusesAsync(conn, ids, viewer, clock.GetUtcNow(), ct));
+        foreach (var (statusId, motionPoll) in await Motions.MotionPolls.ForStatusesAsync(conn, ids, viewer, clock.GetUtcNow(), ct))
+            polls[statusId] = motionPoll;
         var accountEntities = await accounts.PresentManyAsync(conn, all.Select(s => s.AccountId).Distinct().ToArray(), viewer, ct);
 
         ApiStatus Build(Status s, ApiStatus? reblog) => new()

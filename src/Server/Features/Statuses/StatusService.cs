@@ -22,12 +22,21 @@ public sealed record NewStatus(
 
     /// <summary>The client's Idempotency-Key: the same key within an hour gives back the same status.</summary>
     public string? IdempotencyKey { get; init; }
+
+    /// <summary>A poll to post with the text (not with attachments).</summary>
+    public Polls.NewPoll? Poll { get; init; }
+
+    /// <summary>
+    /// Set when a scheduled post is published: its attachments are reserved for it, and its row goes in the same
+    /// transaction, so it is published once.
+    /// </summary>
+    public long? FromScheduledId { get; init; }
 }
 
 /// <summary>What members do with statuses: post, reply, delete, favourite, boost. Each state change and the
 /// activity that federates it commit in one transaction.</summary>
 public sealed class StatusService(
-    NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, OutboundPublisher publisher, MentionResolver mentions)
+    NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, OutboundPublisher publisher, MentionResolver mentions, Polls.PollScheduler pollScheduler)
 {
     public const int MaxCharacters = 5000;
     public const int MaxAttachments = 4;
@@ -39,6 +48,7 @@ public sealed class StatusService(
         if (input.MediaIds.Count > MaxAttachments) return Error.Validation($"Validation failed: at most {MaxAttachments} attachments");
         if (text.Length > MaxCharacters) return Error.Validation($"Validation failed: Text character limit of {MaxCharacters} exceeded");
         if (input.SpoilerText.Length > 1000) return Error.Validation("Validation failed: Spoiler text is too long");
+        if (input.Poll is not null && input.MediaIds.Count > 0) return Error.Validation("Validation failed: a post cannot have both a poll and attachments");
 
         var parsed = StatusFormatter.Parse(text);
         // Resolving remote mentions may need WebFinger; do it before the transaction.
@@ -78,7 +88,8 @@ public sealed class StatusService(
             new { ids = mediaIds }, tx, cancellationToken: ct))).ToDictionary(m => m.Id);
         foreach (var mediaId in mediaIds)
         {
-            if (!attachments.TryGetValue(mediaId, out var m) || m.AccountId != accountId || m.RemoteUrl is not null || m.StatusId is not null)
+            if (!attachments.TryGetValue(mediaId, out var m) || m.AccountId != accountId || m.RemoteUrl is not null || m.StatusId is not null
+                || (m.ScheduledStatusId is { } reserved && reserved != input.FromScheduledId))
                 return Error.Validation($"Validation failed: media {mediaId} is not yours to attach, or is already posted");
             if (m.State != MediaRow.Ready)
                 return Error.Validation(m.State == MediaRow.Processing
@@ -131,9 +142,19 @@ public sealed class StatusService(
                     """, new { accountId, idempotencyKey }, cancellationToken: ct));
             }
         }
+        if (input.FromScheduledId is { } scheduledId)
+        {
+            // Published once: a second firing (or a cancel that won the race) finds the row gone.
+            var claimed = await conn.ExecuteAsync(new CommandDefinition("DELETE FROM scheduled_statuses WHERE id = @scheduledId AND account_id = @accountId",
+                new { scheduledId, accountId }, tx, cancellationToken: ct));
+            if (claimed == 0) return Error.NotFound("The scheduled status was already published or cancelled");
+        }
         for (var position = 0; position < mediaIds.Length; position++)
-            await conn.ExecuteAsync(new CommandDefinition("UPDATE media_attachments SET status_id = @id, position = @position WHERE id = @mediaId",
+            await conn.ExecuteAsync(new CommandDefinition("UPDATE media_attachments SET status_id = @id, position = @position, scheduled_status_id = NULL WHERE id = @mediaId",
                 new { id, position, mediaId = mediaIds[position] }, tx, cancellationToken: ct));
+        Polls.PollRow? poll = null;
+        if (input.Poll is { } newPoll)
+            poll = await Polls.PollService.InsertLocalAsync(conn, tx, id, accountId, newPoll, now, ct);
 
         var mentionedAccounts = await conn.AddMentionsAsync(id, accountId, mentioned.Values, tx, ct);
         var tagNames = parsed.Hashtags;
@@ -145,9 +166,15 @@ public sealed class StatusService(
         if (visibility != Visibility.Direct && (parent is null || parent.AccountId == accountId))
             await conn.NotifySubscribersAsync(tx, accountId, id, now, ct);
 
+        if (visibility == Visibility.Direct)
+            await Conversations.ConversationWrites.RecordAsync(conn, tx, status, [accountId, .. mentionedAccounts.Select(a => a.Id)], now, ct);
+
         await publisher.StatusCreatedAsync(conn, tx, author, status, parent, mentionedAccounts, tagNames,
-            mediaIds.Select(m => attachments[m]).ToList(), ct);
+            mediaIds.Select(m => attachments[m]).ToList(), ct,
+            poll is null ? null : new Fellows.Federation.Vocabulary.LocalPoll(
+                poll.Options.Select(o => new Fellows.Federation.Vocabulary.PollOption(o, poll.HideTotals ? null : 0)).ToList(), poll.Multiple, poll.ExpiresAt, null, 0));
         await tx.CommitAsync(ct);
+        if (poll?.ExpiresAt is { } ends) await pollScheduler.ScheduleAsync(poll.Id, ends, ct);
         return status;
     }
 

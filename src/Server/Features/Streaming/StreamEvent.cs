@@ -14,6 +14,8 @@ namespace Fellows.Server.Features.Streaming;
 /// <item><c>{"event":"notification","account_id":A,"notification_id":M}</c>: a notification for member A, rendered
 /// through <see cref="INotificationRenderer"/> and sent to A's <c>user</c> and <c>user:notification</c> streams.</item>
 /// <item><c>{"event":"filters_changed","account_id":A}</c>: A's keyword filters changed (no payload is sent on).</item>
+/// <item><c>{"event":"conversation","account_id":A,"conversation_id":C,"status_id":N}</c>: A's direct-message
+/// conversation C has a new message; sent as a Conversation entity to A's <c>direct</c> streams.</item>
 /// </list>
 /// Send them with <see cref="StreamingSql.Notify"/> inside the transaction that makes the change, so they go out on
 /// commit and never for a rolled-back write. A NOTIFY payload must stay under 8000 bytes; these are tiny.
@@ -27,6 +29,7 @@ public sealed record StreamEvent
     public const string Delete = "delete";
     public const string Notification = "notification";
     public const string FiltersChanged = "filters_changed";
+    public const string Conversation = "conversation";
 
     public required string Event { get; init; }
     public long? StatusId { get; init; }
@@ -35,6 +38,7 @@ public sealed record StreamEvent
     public short? Visibility { get; init; }
     public bool? Local { get; init; }
     public long? ReblogOfId { get; init; }
+    public long? ConversationId { get; init; }
 
     static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -50,6 +54,7 @@ public sealed record StreamEvent
                 Update or StatusUpdate or Delete when e.StatusId is not null => e,
                 Notification when e.AccountId is not null && e.NotificationId is not null => e,
                 FiltersChanged when e.AccountId is not null => e,
+                Conversation when e.AccountId is not null && e.ConversationId is not null => e,
                 _ => null,
             };
         }

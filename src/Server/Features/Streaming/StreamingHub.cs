@@ -20,6 +20,7 @@ public sealed class StreamingHub(
     NpgsqlDataSource db,
     StatusPresenter presenter,
     INotificationRenderer notifications,
+    Conversations.ConversationPresenter conversations,
     IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
     ILogger<StreamingHub> log) : BackgroundService
 {
@@ -92,6 +93,7 @@ public sealed class StreamingHub(
         StreamEvent.Delete => StatusDeletedAsync(e, ct),
         StreamEvent.Notification => NotificationAsync(e, ct),
         StreamEvent.FiltersChanged => FiltersChangedAsync(e),
+        StreamEvent.Conversation => ConversationAsync(e, ct),
         _ => Task.CompletedTask,
     };
 
@@ -221,6 +223,20 @@ public sealed class StreamingHub(
         var payload = await notifications.RenderAsync(e.AccountId!.Value, e.NotificationId!.Value, ct);
         if (payload is null) return;
         foreach (var (c, s) in targets) c.Enqueue(new StreamMessage(s.StreamArray, StreamEvent.Notification, payload));
+    }
+
+    /// <summary>A member's conversation changed: its Conversation entity goes to their <c>direct</c> streams, as in Mastodon.</summary>
+    async Task ConversationAsync(StreamEvent e, CancellationToken ct)
+    {
+        var targets = _connections.Keys
+            .Where(c => c.Viewer == e.AccountId && c.CanReadStatuses)
+            .SelectMany(c => c.Subscriptions().Where(s => s.Name == Direct).Select(s => (Connection: c, Stream: s)))
+            .ToList();
+        if (targets.Count == 0) return;
+        var entity = await conversations.PresentAsync(e.ConversationId!.Value, e.AccountId!.Value, ct);
+        if (entity is null) return;
+        var payload = JsonSerializer.Serialize(entity, json.Value.SerializerOptions);
+        foreach (var (c, s) in targets) c.Enqueue(new StreamMessage(s.StreamArray, StreamEvent.Conversation, payload));
     }
 
     Task FiltersChangedAsync(StreamEvent e)
