@@ -27,7 +27,7 @@ public sealed record NewStatus(
 /// <summary>What members do with statuses: post, reply, delete, favourite, boost. Each state change and the
 /// activity that federates it commit in one transaction.</summary>
 public sealed class StatusService(
-    NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, OutboundPublisher publisher, MentionResolver mentions)
+    NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, OutboundPublisher publisher, MentionResolver mentions, Groups.GroupAnnouncer groups)
 {
     public const int MaxCharacters = 5000;
     public const int MaxAttachments = 4;
@@ -147,6 +147,8 @@ public sealed class StatusService(
 
         await publisher.StatusCreatedAsync(conn, tx, author, status, parent, mentionedAccounts, tagNames,
             mediaIds.Select(m => attachments[m]).ToList(), ct);
+        // A post that mentions a group the author belongs to is announced by the group to its followers (FEP-1b12).
+        await groups.AnnounceAsync(conn, tx, author, status, mentionedAccounts.Select(a => a.Uri).ToList(), ct);
         await tx.CommitAsync(ct);
         return status;
     }
@@ -178,7 +180,9 @@ public sealed class StatusService(
         await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertTombstone, new { uri = status.Uri, accountId = author.Id, now }, tx, cancellationToken: ct));
         if (status.InReplyToId is { } parentId)
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.DecrementReplies, new { id = parentId }, tx, cancellationToken: ct));
-        await publisher.StatusDeletedAsync(conn, tx, author, status, ct);
+        var delete = await publisher.StatusDeletedAsync(conn, tx, author, status, ct);
+        // Followers of a group that announced the post hear of its deletion from the group.
+        await groups.ForwardAsync(conn, tx, status.Id, delete, ct);
     }
 
     public const int MaxPins = 5;
