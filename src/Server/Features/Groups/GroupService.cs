@@ -29,6 +29,9 @@ public sealed class GroupService(
     /// <summary>The co-op group, once <see cref="EnsureCoopAsync"/> made it; null when its username was taken.</summary>
     public GroupRow? Coop => _coop;
 
+    /// <summary>The co-op group's actor id: the instance actor names it as its <c>coop</c>.</summary>
+    public string? CoopUri { get; private set; }
+
     /// <summary>Creates the co-op's Group actor on first start (like the instance actor) and remembers it.</summary>
     public async Task EnsureCoopAsync(CancellationToken ct)
     {
@@ -52,6 +55,7 @@ public sealed class GroupService(
                 new { accountId = id, kind = GroupKinds.Coop, createdBy = (long?)null, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
             coop = await conn.QuerySingleAsync<GroupRow>(new CommandDefinition(GroupQueries.Coop, transaction: tx, cancellationToken: ct));
         }
+        CoopUri = await conn.ExecuteScalarAsync<string>(new CommandDefinition("SELECT uri FROM accounts WHERE id = @id", new { id = coop.AccountId }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         _coop = coop;
     }
