@@ -28,8 +28,8 @@ public static class GroupActivityPubEndpoints
     public static void MapGroupActivityPubEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("").WithTags("ActivityPub").AddEndpointFilter<FetchAuthorization>();
-        group.MapGet("/users/{username}/members", Members).WithName("GroupMembers");
-        group.MapGet("/users/{username}/membership", Membership).WithName("GroupMembership");
+        group.MapGet("/users/{username}/members", Members).WithName("GroupMembersCollection");
+        group.MapGet("/users/{username}/membership", Membership).WithName("GroupMembershipAttestation");
     }
 
     public static string MembersUrl(InstanceUrls urls, string username) => urls.Actor(username) + "/members";
