@@ -247,6 +247,26 @@ public class GroupTests
         Assert.That(status, Is.EqualTo(HttpStatusCode.Forbidden));
         (status, _) = await SendAsync(_ann, HttpMethod.Get, $"{Groups}/12345");
         Assert.That(status, Is.EqualTo(HttpStatusCode.NotFound));
+
+        // Only facilitators edit or close a workgroup; a closed group's actor is gone.
+        var knitters = await CreateGroupAsync(_ann, "knitters", "open");
+        var path = $"{Groups}/{knitters.GetProperty("id").GetString()}";
+        (status, _) = await SendAsync(_amy, HttpMethod.Patch, path, new { display_name = "Taken over" });
+        Assert.That(status, Is.EqualTo(HttpStatusCode.Forbidden));
+        (status, body) = await SendAsync(_ann, HttpMethod.Patch, path, new { display_name = "Knit & natter", membership = "approved" });
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((body.GetProperty("display_name").GetString(), body.GetProperty("membership").GetString()), Is.EqualTo(("Knit & natter", "approved")));
+        (status, _) = await SendAsync(_ann, HttpMethod.Delete, path);
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        (status, _) = await SendAsync(_ann, HttpMethod.Get, path);
+        Assert.That(status, Is.EqualTo(HttpStatusCode.NotFound));
+        using (var request = new HttpRequestMessage(HttpMethod.Get, knitters.GetProperty("uri").GetString()))
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/activity+json"));
+            using var response = await new HttpClient().SendAsync(request);
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Gone));
+        }
+
         var openapi = await _ann.GetJsonAsync(MotionEndpoints.Prefix + "/openapi.json");
         Assert.That(openapi.GetProperty("paths").TryGetProperty(MotionEndpoints.Prefix + "/groups/{id}/requests/{accountId}/approve", out _), Is.True,
             "the groups API is in the OpenAPI document");

@@ -19,7 +19,7 @@ namespace Fellows.Server.Features.Groups;
 /// </summary>
 public sealed class GroupService(
     NpgsqlDataSource db, InstanceUrls urls, IOptions<InstanceOptions> options, TimeProvider clock, FollowService follows,
-    OutboundPublisher publisher, OutboxWriter outbox, ILogger<GroupService> logger)
+    OutboundPublisher publisher, OutboxWriter outbox, Discovery.PublicDocumentCache documents, ILogger<GroupService> logger)
 {
     public const int MaxDisplayName = 100;
     public const int MaxNote = 2000;
@@ -186,8 +186,10 @@ public sealed class GroupService(
                 locked = coalesce(@locked, locked), updated_at = @now
             WHERE id = @groupId
             """, new { groupId, displayName, note = note is null ? null : Escape(note), locked, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
-        await publisher.ActorUpdatedAsync(conn, tx, await conn.AccountByIdAsync(groupId, tx, ct), ct);
+        var group = await conn.AccountByIdAsync(groupId, tx, ct);
+        await publisher.ActorUpdatedAsync(conn, tx, group, ct);
         await tx.CommitAsync(ct);
+        documents.Invalidate(group.Username);
         return check.Value;
     }
 
@@ -220,6 +222,7 @@ public sealed class GroupService(
             DELETE FROM group_roles WHERE group_account_id = @groupId;
             """, new { groupId, now = clock.GetUtcNow() }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
+        documents.Invalidate(group.Username);
         return check.Value;
     }
 
