@@ -33,6 +33,13 @@ public sealed class InstanceOptions
     public string Description { get; set; } = "A Fellows server for a co-operative.";
 
     /// <summary>
+    /// The username of the co-op's Group actor (FEP-1b12), whose members are this instance's approved members and
+    /// which vouches for them to allied co-ops; its display name is <see cref="Name"/>.
+    /// </summary>
+    [RegularExpression("^[A-Za-z0-9_]{1,30}$")]
+    public string CoopGroup { get; set; } = "coop";
+
+    /// <summary>
     /// Sign-up through the API: <c>open</c> (anyone), <c>approval</c> (an admin approves each applicant; the default,
     /// since co-ops admit members) or <c>closed</c>.
     /// </summary>

@@ -10,6 +10,7 @@ using Fellows.Server.Features.Delivery;
 using Fellows.Server.Features.Discovery;
 using Fellows.Server.Features.Federation;
 using Fellows.Server.Features.Follows;
+using Fellows.Server.Features.Groups;
 using Fellows.Server.Features.Inbox;
 using Fellows.Server.Features.Instance;
 using Fellows.Server.Features.Media;
@@ -138,6 +139,9 @@ public static class FellowsHost
         services.AddSingleton<Features.Scheduled.ScheduledStatusScheduler>();
         services.AddSingleton<Features.Scheduled.ScheduledStatusService>();
         services.AddSingleton<Features.Conversations.ConversationPresenter>();
+        services.AddSingleton<Features.Groups.GroupService>();
+        services.AddSingleton<Features.Groups.GroupAnnouncer>();
+        services.AddSingleton<Features.Groups.CoopVouching>();
         // The deliberation API's OpenAPI document, served at /api/fellows/v1/openapi.json.
         services.AddOpenApi(o => o.ShouldInclude = d => d.GroupName == "fellows");
         // Federation first: its signed delivery sender replaces the queue's default seam.
@@ -172,6 +176,7 @@ public static class FellowsHost
         var db = services.GetRequiredService<NpgsqlDataSource>();
         await Migrator.MigrateAsync(db, ct);
         await services.GetRequiredService<InstanceActor>().EnsureAsync(ct);
+        await services.GetRequiredService<Features.Groups.GroupService>().EnsureCoopAsync(ct);
         await services.GetRequiredService<StoredSignatureSchemes>().LoadAsync(ct);
     }
 
@@ -202,6 +207,8 @@ public static class FellowsHost
         app.MapPollEndpoints();
         app.MapScheduledStatusEndpoints();
         app.MapConversationEndpoints();
+        app.MapGroupEndpoints();
+        app.MapGroupActivityPubEndpoints();
         app.MapOpenApi(MotionEndpoints.Prefix + "/openapi.json").AllowAnonymous();
         app.MapOAuth();
         app.MapInstanceApiEndpoints();

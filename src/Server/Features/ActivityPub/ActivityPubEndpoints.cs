@@ -51,14 +51,16 @@ public static class ActivityPubEndpoints
 
     // The instance actor signs our own GETs, so it must be fetchable without a signature, or two servers in
     // authorized-fetch mode would each wait for the other's key.
-    public static async Task<IResult> InstanceActorDocument(InstanceActor instance, ActorDocuments actors, CancellationToken ct)
+    public static async Task<IResult> InstanceActorDocument(InstanceActor instance, ActorDocuments actors, InstanceUrls urls, Groups.GroupService groups,
+        CancellationToken ct)
     {
         var doc = await actors.BuildAsync(instance.Account, ct);
-        return doc is null ? Results.NotFound() : Json(ActivityPubWriter.Actor(doc));
+        // It names the co-op group, which vouches for this instance's members to allied co-ops.
+        return doc is null ? Results.NotFound() : Json(Groups.GroupActivityPubEndpoints.Extend(ActivityPubWriter.Actor(doc), instance.Account, urls, groups));
     }
 
     public static async Task<IResult> Actor(string username, HttpRequest request, AccountService accounts, ActorDocuments actors, InstanceUrls urls,
-        Discovery.PublicDocumentCache cache, CancellationToken ct)
+        Discovery.PublicDocumentCache cache, Groups.GroupService groups, CancellationToken ct)
     {
         if (!WantsActivityJson(request))
             return await accounts.FindLocalAsync(username, ct) is { ActorType: not "Application", DeletedAt: null } found
@@ -77,7 +79,7 @@ public static class ActivityPubEndpoints
             }
             var doc = await actors.BuildAsync(account, ct);
             if (doc is null) { other = Results.NotFound(); return null; }
-            return ActivityPubWriter.Serialize(ActivityPubWriter.Actor(doc));
+            return ActivityPubWriter.Serialize(Groups.GroupActivityPubEndpoints.Extend(ActivityPubWriter.Actor(doc), account, urls, groups));
         });
         if (json is null) return other ?? Results.NotFound();
         if (FetchAuthorization.IsUnsignedInAuthorizedMode(request.HttpContext))
@@ -120,7 +122,12 @@ public static class ActivityPubEndpoints
             if (s.ReblogOfId is { } originalId)
             {
                 if (originals.TryGetValue(originalId, out var original))
-                    items.Add(ActivityPubWriter.Announce(s.Uri, account.Uri, original.Uri, [ActivityStreams.Public], [urls.Followers(account.Username)], s.CreatedAt));
+                {
+                    var announce = ActivityPubWriter.Announce(s.Uri, account.Uri, original.Uri, [ActivityStreams.Public], [urls.Followers(account.Username)], s.CreatedAt);
+                    // A group's outbox is its Announces of what members posted to it (FEP-1b12).
+                    if (account.ActorType == "Group") announce["audience"] = account.Uri;
+                    items.Add(announce);
+                }
                 continue;
             }
             var create = ActivityPubWriter.Create(urls.StatusActivity(account.Username, s.Id), built[s.Uri]);

@@ -35,8 +35,8 @@ public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, Outb
         await EnqueueAsync(conn, tx, author, activity, toFollowers: status.VisibilityLevel != Visibility.Direct, recipients, ct);
     }
 
-    /// <summary>Update of an edited note, to the same audience as its Create.</summary>
-    public async Task StatusUpdatedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, CancellationToken ct)
+    /// <summary>Update of an edited note, to the same audience as its Create; returns the activity (groups announce it).</summary>
+    public async Task<JsonObject> StatusUpdatedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, CancellationToken ct)
     {
         var note = (await notes.BuildManyAsync(conn, author, [status], ct, tx))[0];
         var activity = ActivityPubWriter.Update($"{status.Uri}#updates/{status.EditedAt?.ToUnixTimeMilliseconds()}", note);
@@ -49,6 +49,7 @@ public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, Outb
             if (!parentAuthor.IsLocal) mentioned.Add(parentAuthor.Uri);
         }
         await EnqueueAsync(conn, tx, author, activity, toFollowers: status.VisibilityLevel != Visibility.Direct, mentioned, ct);
+        return activity;
     }
 
     /// <summary>
@@ -81,7 +82,8 @@ public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, Outb
         EnqueueAsync(conn, tx, author, ActivityPubWriter.Activity(added ? "Add" : "Remove", urls.NewActivity(author.Username, added ? "pins" : "unpins"),
             author.Uri, status.Uri, [ActivityStreams.Public], target: urls.Featured(author.Username)), toFollowers: true, [], ct);
 
-    public async Task StatusDeletedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, CancellationToken ct)
+    /// <summary>Delete of a note, with a Tombstone; returns the activity (groups announce it).</summary>
+    public async Task<JsonObject> StatusDeletedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, Status status, CancellationToken ct)
     {
         var mentioned = (await conn.QueryAsync<string>(new CommandDefinition(
             "SELECT a.uri FROM mentions m JOIN accounts a ON a.id = m.account_id WHERE m.status_id = @id AND a.domain IS NOT NULL",
@@ -90,6 +92,7 @@ public sealed class OutboundPublisher(InstanceUrls urls, NoteBuilder notes, Outb
             status.Uri, [ActivityStreams.Public], [urls.Followers(author.Username), .. mentioned]);
         activity["object"] = ActivityPubWriter.Tombstone(status.Uri, "Note");
         await EnqueueAsync(conn, tx, author, activity, toFollowers: status.VisibilityLevel != Visibility.Direct, mentioned, ct);
+        return activity;
     }
 
     public async Task LikeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account actor, Status status, string likeId, CancellationToken ct)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Dapper;
 using Fellows.Federation.Html;
 using Fellows.Federation.Http;
@@ -21,7 +22,8 @@ namespace Fellows.Server.Features.Inbox;
 /// </summary>
 public sealed class InboxProcessor(
     NpgsqlDataSource db, RemoteActors actors, ActivityPubClient client, InstanceActor instance,
-    OutboundPublisher publisher, FollowMigration migration, MotionInbox motions, Polls.PollService polls, TimeProvider clock, ILogger<InboxProcessor> logger)
+    OutboundPublisher publisher, FollowMigration migration, MotionInbox motions, Polls.PollService polls, Groups.GroupAnnouncer groups,
+    TimeProvider clock, ILogger<InboxProcessor> logger)
 {
     /// <summary>Null when applied (or deliberately ignored); an error message when it should be retried.</summary>
     public async Task<string?> ProcessAsync(InboxItem item, CancellationToken ct)
@@ -39,10 +41,10 @@ public sealed class InboxProcessor(
             case "Reject": await RejectAsync(actor, activity, doc.RootElement, ct); break;
             case "Undo": await UndoAsync(actor, activity, ct); break;
             case "Create": return await CreateAsync(actor, activity, ct);
-            case "Update": return await UpdateAsync(actor, activity, ct);
-            case "Delete": await DeleteAsync(actor, activity, ct); break;
+            case "Update": return await UpdateAsync(actor, activity, doc.RootElement, ct);
+            case "Delete": await DeleteAsync(actor, activity, doc.RootElement, ct); break;
             case "Like": await LikeAsync(actor, activity, ct); break;
-            case "Announce": return await AnnounceAsync(actor, activity, ct);
+            case "Announce": return await AnnounceAsync(actor, activity, doc.RootElement, ct);
             case "Block": await BlockAsync(actor, activity, ct); break;
             case "Move": await MoveAsync(actor, activity, ct); break;
             default:
@@ -61,7 +63,8 @@ public sealed class InboxProcessor(
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var target = await LocalAsync(conn, tx, activity.ObjectId, ct);
-        if (target is null || target.ActorType != "Person") return;
+        // Members and groups can be followed; following a workgroup is joining it (a request when it approves members).
+        if (target is null || target.ActorType is not ("Person" or "Group")) return;
         // Refused when the member blocked the follower, or the follower's whole server (their own domain block).
         var blocked = await conn.ExecuteScalarAsync<bool>(new CommandDefinition("""
             SELECT EXISTS (SELECT 1 FROM blocks WHERE account_id = @t AND target_account_id = @a)
@@ -210,6 +213,9 @@ public sealed class InboxProcessor(
         if (note.AttributedTo != actor.Uri) return null;
         var status = await StoreNoteAsync(actor, note, wanted: false, ct);
         await MirrorMotionAsync(actor, activity, note, status, ct);
+        // Addressed to a group here (to, cc or audience) by one of its members: the group announces it (FEP-1b12).
+        if (status is not null)
+            await groups.AnnounceAsync(actor, status, [.. note.To, .. note.Cc, .. note.Mentions.Select(m => m.Href), .. AudienceOf(note)], ct);
         return null;
     }
 
@@ -224,6 +230,8 @@ public sealed class InboxProcessor(
         }
         await motions.ReceiveMotionAsync(actor, embedded, status?.Id, ct);
     }
+
+    static IEnumerable<string> AudienceOf(RemoteObject note) => note.Audience is { } audience ? [audience] : [];
 
     static string? RejectionReasonOf(JsonElement raw) =>
         raw.TryGetProperty("rejectionReason", out var reason) && reason.ValueKind == JsonValueKind.String ? reason.GetString() : null;
@@ -245,7 +253,7 @@ public sealed class InboxProcessor(
             ? (Addressing.IsPublic(note.To) ? Visibility.Public : Visibility.Unlisted)
             : author.FollowersUrl is { } followers && recipients.Contains(followers) ? Visibility.Private : Visibility.Direct;
 
-        var mentionUris = note.Mentions.Select(m => m.Href).Concat(recipients).Distinct().ToArray();
+        var mentionUris = note.Mentions.Select(m => m.Href).Concat(recipients).Concat(AudienceOf(note)).Distinct().ToArray();
         var mentionedLocal = (await conn.QueryAsync<long>(new CommandDefinition(
             "SELECT id FROM accounts WHERE uri = ANY(@uris) AND domain IS NULL", new { uris = mentionUris }, cancellationToken: ct))).ToList();
         Status? parent = null;
@@ -295,7 +303,7 @@ public sealed class InboxProcessor(
         return status;
     }
 
-    async Task<string?> UpdateAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    async Task<string?> UpdateAsync(Account actor, RemoteActivity activity, JsonElement raw, CancellationToken ct)
     {
         if (activity.ObjectId == actor.Uri)
         {
@@ -341,12 +349,14 @@ public sealed class InboxProcessor(
                 "SELECT account_id FROM statuses WHERE reblog_of_id = @statusId AND local AND deleted_at IS NULL",
                 new { statusId }, tx, cancellationToken: ct))).ToList();
             await conn.NotifyManyAsync(tx, boosters, actor.Id, NotificationType.Update, statusId, clock.GetUtcNow(), ct);
+            // Groups here that announced it pass the author's Update on to their followers.
+            if (JsonNode.Parse(raw.GetRawText()) is JsonObject update) await groups.ForwardAsync(conn, tx, statusId, update, ct);
         }
         await tx.CommitAsync(ct);
         return null;
     }
 
-    async Task DeleteAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    async Task DeleteAsync(Account actor, RemoteActivity activity, JsonElement raw, CancellationToken ct)
     {
         var objectId = activity.ObjectId;
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -370,6 +380,8 @@ public sealed class InboxProcessor(
             """, new { objectId, accountId = actor.Id, now }, cancellationToken: ct));
         if (deleted is not null)
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.DecrementReplies, new { id = deleted }, cancellationToken: ct));
+        // Groups here that announced it pass the author's Delete on to their followers.
+        if (objectId is not null) await groups.ForwardAsync(actor, objectId, raw, ct);
         if (objectId is not null && RemoteActors.SameOrigin(objectId, actor.Uri))
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertTombstone, new { uri = objectId, accountId = actor.Id, now }, cancellationToken: ct));
     }
@@ -409,7 +421,40 @@ public sealed class InboxProcessor(
         return await StoreNoteAsync(author, note, wanted: true, ct);
     }
 
-    async Task<string?> AnnounceAsync(Account actor, RemoteActivity activity, CancellationToken ct)
+    async Task<string?> AnnounceAsync(Account actor, RemoteActivity activity, JsonElement raw, CancellationToken ct)
+    {
+        // A group (FEP-1b12) announcing an activity rather than an object: a Create as Lemmy sends it, or the author's
+        // Update or Delete. The wrapped activity is not signed by its author, so nothing in it is taken as sent.
+        if (activity.InnerActivity is { Type: "Create" or "Update" or "Delete" } inner && inner.ObjectId is not null)
+            return await AnnouncedActivityAsync(actor, activity, inner, ct);
+        return await AnnounceObjectAsync(actor, activity, ct);
+    }
+
+    async Task<string?> AnnouncedActivityAsync(Account group, RemoteActivity announce, RemoteActivity inner, CancellationToken ct)
+    {
+        if (inner.Type == "Create")
+            return await AnnounceObjectAsync(group, announce with { ObjectId = inner.ObjectId, EmbeddedObject = null, InnerActivity = null }, ct);
+        var author = await actors.ResolveAsync(inner.Actor, forceRefresh: false, ct);
+        if (author is null || author.IsLocal || !RemoteActors.SameOrigin(inner.ObjectId!, author.Uri)) return null;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            // Only posts we already have, by that author, can be changed this way.
+            var known = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT EXISTS (SELECT 1 FROM statuses WHERE uri = @uri AND account_id = @authorId AND deleted_at IS NULL)",
+                new { uri = inner.ObjectId, authorId = author.Id }, cancellationToken: ct));
+            if (!known) return null;
+        }
+        var bare = inner with { EmbeddedObject = null, InnerActivity = null };
+        var wrapped = announce.EmbeddedObject!.Value;
+        if (inner.Type == "Update") return await UpdateAsync(author, bare, wrapped, ct);
+        // A Delete is believed when the post's own server no longer serves it.
+        if (!Uri.TryCreate(inner.ObjectId, UriKind.Absolute, out var objectUri)) return null;
+        using var fetched = await client.FetchAsync(objectUri, instance.Signer, ct);
+        if (fetched.StatusCode is 404 or 410) await DeleteAsync(author, bare, wrapped, ct);
+        return null;
+    }
+
+    async Task<string?> AnnounceObjectAsync(Account actor, RemoteActivity activity, CancellationToken ct)
     {
         if (activity.Id is null || activity.ObjectId is null) return null;
         await using var conn = await db.OpenConnectionAsync(ct);

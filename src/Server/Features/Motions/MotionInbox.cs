@@ -18,7 +18,7 @@ namespace Fellows.Server.Features.Motions;
 /// </summary>
 public sealed class MotionInbox(
     NpgsqlDataSource db, TimeProvider clock, MotionPublisher publisher, MotionService motions,
-    RemoteActors actors, ILogger<MotionInbox> logger)
+    RemoteActors actors, Groups.CoopVouching vouching, ILogger<MotionInbox> logger)
 {
     /// <summary>
     /// A Note in reply to one of our motions is a stance: checked, then stored or answered with a Reject.
@@ -65,6 +65,12 @@ public sealed class MotionInbox(
             await RejectAsync(motion, motion.Phase == MotionPhase.Discussion
                 ? new Rejection(stance.Id, actor.Uri, RejectionReason.NotOpen, "Voting on this motion has not opened yet.")
                 : new Rejection(stance.Id, actor.Uri, RejectionReason.AfterClose, "Voting on this motion had closed when your stance arrived."), ct);
+            return true;
+        }
+        // Being on an allied server is not enough: the ally's co-op group must vouch for the voter as a member.
+        if (await vouching.CheckAsync(coop, actor, ct) is { } notVouched)
+        {
+            await RejectAsync(motion, new Rejection(stance.Id, actor.Uri, RejectionReason.Ineligible, notVouched), ct);
             return true;
         }
 

@@ -26,7 +26,8 @@ public sealed record StatusVersion
 /// Editing posts, as Mastodon does: the version being replaced is kept for the history, the post changes in
 /// place, and followers' servers get an Update of the note. The audience (visibility, reply) never changes.
 /// </summary>
-public sealed class StatusEdits(NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, OutboundPublisher publisher, MentionResolver mentions)
+public sealed class StatusEdits(NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, OutboundPublisher publisher, MentionResolver mentions,
+    Groups.GroupAnnouncer groups)
 {
     public async Task<Result<Status>> EditAsync(long accountId, long statusId, StatusEdit edit, CancellationToken ct)
     {
@@ -77,7 +78,8 @@ public sealed class StatusEdits(NpgsqlDataSource db, InstanceUrls urls, TimeProv
         await conn.AddTagsAsync(statusId, parsed.Hashtags, tx, ct);
 
         var updated = await conn.QuerySingleAsync<Status>(new CommandDefinition(StatusQueries.ById, new { id = statusId }, tx, cancellationToken: ct));
-        await publisher.StatusUpdatedAsync(conn, tx, author, updated, ct);
+        var update = await publisher.StatusUpdatedAsync(conn, tx, author, updated, ct);
+        await groups.ForwardAsync(conn, tx, updated.Id, update, ct);
         await tx.CommitAsync(ct);
         return updated;
     }

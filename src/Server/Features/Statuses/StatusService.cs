@@ -36,7 +36,8 @@ public sealed record NewStatus(
 /// <summary>What members do with statuses: post, reply, delete, favourite, boost. Each state change and the
 /// activity that federates it commit in one transaction.</summary>
 public sealed class StatusService(
-    NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, OutboundPublisher publisher, MentionResolver mentions, Polls.PollScheduler pollScheduler)
+    NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, OutboundPublisher publisher, MentionResolver mentions,
+    Polls.PollScheduler pollScheduler, Groups.GroupAnnouncer groups)
 {
     public const int MaxCharacters = 5000;
     public const int MaxAttachments = 4;
@@ -173,6 +174,8 @@ public sealed class StatusService(
             mediaIds.Select(m => attachments[m]).ToList(), ct,
             poll is null ? null : new Fellows.Federation.Vocabulary.LocalPoll(
                 poll.Options.Select(o => new Fellows.Federation.Vocabulary.PollOption(o, poll.HideTotals ? null : 0)).ToList(), poll.Multiple, poll.ExpiresAt, null, 0));
+        // A post that mentions a group the author belongs to is announced by the group to its followers (FEP-1b12).
+        await groups.AnnounceAsync(conn, tx, author, status, mentionedAccounts.Select(a => a.Uri).ToList(), ct);
         await tx.CommitAsync(ct);
         if (poll?.ExpiresAt is { } ends) await pollScheduler.ScheduleAsync(poll.Id, ends, ct);
         return status;
@@ -205,7 +208,9 @@ public sealed class StatusService(
         await conn.ExecuteAsync(new CommandDefinition(StatusQueries.InsertTombstone, new { uri = status.Uri, accountId = author.Id, now }, tx, cancellationToken: ct));
         if (status.InReplyToId is { } parentId)
             await conn.ExecuteAsync(new CommandDefinition(StatusQueries.DecrementReplies, new { id = parentId }, tx, cancellationToken: ct));
-        await publisher.StatusDeletedAsync(conn, tx, author, status, ct);
+        var delete = await publisher.StatusDeletedAsync(conn, tx, author, status, ct);
+        // Followers of a group that announced the post hear of its deletion from the group.
+        await groups.ForwardAsync(conn, tx, status.Id, delete, ct);
     }
 
     public const int MaxPins = 5;
