@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -217,6 +218,42 @@ public class StreamingTests
     }
 
     [Test]
+    public async Task List_stream_carries_the_lists_posts_to_its_owner_only()
+    {
+        var kim = await _home.CreateMemberAsync("kim");
+        var lou = await _home.CreateMemberAsync("lou");
+        var max = await _home.CreateMemberAsync("max");
+        var nia = await _home.CreateMemberAsync("nia");
+        await FollowAsync(kim, lou);
+        await FollowAsync(kim, max);
+        var list = (await kim.PostJsonAsync("/api/v1/lists", new { title = "Kitchen rota" })).GetProperty("id").GetString()!;
+        await kim.PostJsonAsync($"/api/v1/lists/{list}/accounts", new { account_ids = new[] { lou.AccountId.ToString(CultureInfo.InvariantCulture) } });
+
+        // Someone else's list is refused as not found, over either transport.
+        var (none, refused) = await EventStreamClient.OpenAsync(_home, $"/api/v1/streaming/list?list={list}", nia.Token);
+        Assert.That(none, Is.Null);
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "nia does not own kim's list");
+        await using (var other = await WebSocketStream.ConnectAsync(_home, nia.Token, "?stream=user"))
+        {
+            await other.SendAsync(new { type = "subscribe", stream = "list", list });
+            Assert.That((await other.NextAsync(m => m.TryGetProperty("error", out _), "a list error")).GetProperty("status").GetInt32(), Is.EqualTo(404));
+        }
+
+        await using var ws = await WebSocketStream.ConnectAsync(_home, kim.Token, $"?stream=list&list={list}");
+        await SubscribedAsync(_home, kim, new StreamSubscription("list", list));
+        var maxPost = (await PostAsync(max, "Not on the list")).GetProperty("id").GetString()!;
+        var louPost = (await PostAsync(lou, "Rota for December")).GetProperty("id").GetString()!;
+        var update = await ws.NextAsync(m => IsStatus(m, "update", louPost, "list", list), "lou's post on the list stream");
+        Assert.That(Payload(update).GetProperty("account").GetProperty("username").GetString(), Is.EqualTo("lou"));
+
+        // A reply to someone outside the list follows the list's policy ("list" by default): not shown.
+        var reply = (await lou.PostJsonAsync("/api/v1/statuses", new { status = "@max agreed", in_reply_to_id = maxPost })).GetProperty("id").GetString()!;
+        Assert.That((await lou.Api.DeleteAsync(new Uri($"/api/v1/statuses/{louPost}", UriKind.Relative))).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        await ws.NextAsync(m => On(m, "delete", "list", list) && m.GetProperty("payload").GetString() == louPost, "the delete on the list stream");
+        Assert.That(ws.Seen.Any(m => Mentions(m, maxPost) || Mentions(m, reply)), Is.False, "max's post and the reply to him stay off the list stream");
+    }
+
+    [Test]
     public async Task Unsubscribe_stops_events()
     {
         var jo = await _home.CreateMemberAsync("jo");
@@ -337,7 +374,8 @@ public class StreamingTests
         Assert.That(unknown.GetProperty("error").GetString(), Is.EqualTo("Unknown stream type"));
         Assert.That(unknown.GetProperty("status").GetInt32(), Is.EqualTo(400));
         await ws.SendAsync(new { type = "subscribe", stream = "list", list = 42 });
-        Assert.That((await ws.NextAsync(m => m.TryGetProperty("error", out _), "a list error")).GetProperty("status").GetInt32(), Is.EqualTo(404));
+        Assert.That((await ws.NextAsync(m => m.TryGetProperty("error", out _), "a list error")).GetProperty("status").GetInt32(), Is.EqualTo(401),
+            "a list stream needs read:statuses as well");
         await ws.SendAsync("not an object");
         await ws.NextAsync(m => m.TryGetProperty("error", out _), "a parse error");
         Assert.That(ws.State, Is.EqualTo(System.Net.WebSockets.WebSocketState.Open));

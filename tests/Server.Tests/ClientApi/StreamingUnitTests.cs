@@ -34,7 +34,12 @@ public class StreamingUnitTests
             Assert.That(StreamSubscription.Resolve("public:remote:media", null, null, ["read:statuses"]).IsOk, Is.True);
             Assert.That(StreamSubscription.Resolve("hashtag", null, null, read).Error!.Kind, Is.EqualTo(ErrorKind.Validation));
             Assert.That(StreamSubscription.Resolve("hashtag", "a b", null, read).Error!.Kind, Is.EqualTo(ErrorKind.Validation));
-            Assert.That(StreamSubscription.Resolve("list", null, "3", read).Error!.Kind, Is.EqualTo(ErrorKind.NotFound));
+            // A list id is read here; whether the member owns it is the database's question (OwnedAsync).
+            Assert.That(StreamSubscription.Resolve("list", null, " 3", read).Value.ListId, Is.EqualTo(3));
+            Assert.That(StreamSubscription.Resolve("list", null, "three", read).Error!.Kind, Is.EqualTo(ErrorKind.NotFound));
+            Assert.That(StreamSubscription.Resolve("list", null, "-3", read).Error!.Kind, Is.EqualTo(ErrorKind.NotFound));
+            Assert.That(StreamSubscription.Resolve("list", null, null, read).Error!.Kind, Is.EqualTo(ErrorKind.Validation));
+            Assert.That(StreamSubscription.Resolve("list", null, "3", ["read:notifications"]).Error!.Kind, Is.EqualTo(ErrorKind.Unauthorized));
             Assert.That(StreamSubscription.Resolve("everything", null, null, read).Error!.Message, Is.EqualTo("Unknown stream type"));
             Assert.That(StreamSubscription.Resolve("user", null, null, ["read:notifications"]).Error!.Kind, Is.EqualTo(ErrorKind.Unauthorized));
             Assert.That(StreamSubscription.Resolve("user:notification", null, null, ["read:notifications"]).IsOk, Is.True);

@@ -231,7 +231,7 @@ public sealed class GroupService(
         var group = await FindAsync(groupId, ct);
         if (group is null) return Error.NotFound();
         if (group.IsCoop) return Error.Forbidden("Membership of the co-op comes with an approved account");
-        var followed = await follows.FollowAsync(accountId, groupId, reblogs: true, notify: false, ct);
+        var followed = await follows.FollowAsync(accountId, groupId, reblogs: true, notify: false, languages: null, ct);
         return followed.IsOk ? group : followed.Error!;
     }
 

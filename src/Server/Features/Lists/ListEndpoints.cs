@@ -185,26 +185,45 @@ public static class ListEndpoints
         await using (var conn = await db.OpenConnectionAsync(ct))
             list = await FindAsync(conn, id, me, ct);
         if (list is null) return ApiResults.NotFound();
-        return await StatusPage.RespondAsync(context, ListQueries.Timeline, me, new { listId = list.Id, policy = list.RepliesPolicy }, db, presenter, urls, ct);
+        return await StatusPage.RespondAsync(context, ListQueries.Timeline, me, new { listId = list.Id }, db, presenter, urls, ct);
     }
 }
 
 static class ListQueries
 {
     /// <summary>
-    /// Posts and boosts by the list's accounts that the member may see, newest first. Replies follow the list's
-    /// policy: to anyone the member follows (followed), only to the list's accounts (list), or none.
+    /// Whether status <c>s</c> belongs on list <c>l</c> (visibility aside): a post or boost by one of the list's
+    /// accounts. Replies follow the list's policy: to anyone its owner follows (followed), only to the list's
+    /// accounts (list), or none. Shared by the list timeline and the list stream.
     /// </summary>
-    public const string Timeline = $"""
-        SELECT {StatusQueries.Columns} FROM statuses s
-        WHERE s.account_id IN (SELECT account_id FROM list_accounts WHERE list_id = @listId)
-          AND {StatusQueries.VisibleTo}
+    public const string Includes = """
+        s.account_id IN (SELECT account_id FROM list_accounts WHERE list_id = l.id)
           AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id
-               OR (@policy = 'followed' AND (s.in_reply_to_account_id = @viewer
-                   OR EXISTS (SELECT 1 FROM follows f WHERE f.account_id = @viewer AND f.target_account_id = s.in_reply_to_account_id)))
-               OR (@policy = 'list' AND EXISTS (SELECT 1 FROM list_accounts la WHERE la.list_id = @listId AND la.account_id = s.in_reply_to_account_id)))
+               OR (l.replies_policy = 'followed' AND (s.in_reply_to_account_id = l.account_id
+                   OR EXISTS (SELECT 1 FROM follows f WHERE f.account_id = l.account_id AND f.target_account_id = s.in_reply_to_account_id)))
+               OR (l.replies_policy = 'list' AND EXISTS (SELECT 1 FROM list_accounts la WHERE la.list_id = l.id AND la.account_id = s.in_reply_to_account_id)))
+        """;
+
+    /// <summary>The list's posts that the member may see, newest first.</summary>
+    public const string Timeline = $"""
+        SELECT {StatusQueries.Columns} FROM statuses s JOIN lists l ON l.id = @listId
+        WHERE {Includes}
+          AND {StatusQueries.VisibleTo}
           AND {Accounts.DomainBlockQueries.StatusNotBlocked}
           {StatusPage.Conditions}
         {StatusPage.OrderAndLimit}
         """;
+
+    /// <summary>Of lists @lists, those owned by @viewer that status @id belongs on (the list stream's test).</summary>
+    public const string ListsIncluding = $"""
+        SELECT l.id FROM lists l JOIN statuses s ON s.id = @id
+        WHERE l.id = ANY(@lists) AND l.account_id = @viewer AND {Includes}
+        """;
+
+    /// <summary>Of lists @lists, those whose accounts include @author (a deleted post of theirs may be on screen).</summary>
+    public const string ListsWithAccount = """
+        SELECT DISTINCT list_id FROM list_accounts WHERE account_id = @author AND list_id = ANY(@lists)
+        """;
+
+    public const string Owns = "SELECT EXISTS (SELECT 1 FROM lists WHERE id = @id AND account_id = @viewer)";
 }

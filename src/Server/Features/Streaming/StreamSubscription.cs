@@ -1,6 +1,8 @@
 using System.Globalization;
 using Fellows.Server.Common;
+using Dapper;
 using Fellows.Server.Features.Auth;
+using Npgsql;
 
 namespace Fellows.Server.Features.Streaming;
 
@@ -37,7 +39,7 @@ public sealed record StreamSubscription(string Name, string? Parameter)
     /// <summary>
     /// Checks a requested stream as Mastodon does: a known name, a tag for hashtag streams, a list id for lists, and a
     /// token whose scopes cover it (<c>read</c>, or <c>read:notifications</c> for notifications, <c>read:statuses</c>
-    /// for the rest). Lists do not exist yet, so a list stream is refused as not found.
+    /// for the rest). A list stream also needs <see cref="OwnedAsync"/>: only the list's owner may hear it.
     /// </summary>
     public static Result<StreamSubscription> Resolve(string? stream, string? tag, string? list, IReadOnlyCollection<string> scopes)
     {
@@ -55,14 +57,34 @@ public sealed record StreamSubscription(string Name, string? Parameter)
                 break;
             case List:
                 if (string.IsNullOrWhiteSpace(list)) return Error.Validation("No list for stream provided");
-                // No lists are stored yet, so no member owns the one asked for (Mastodon's answer to a list not theirs).
-                return Error.NotFound("Not authorized to stream this list");
+                // Whether the member owns it is asked of the database (OwnedAsync); an id that is no number is nobody's.
+                if (!long.TryParse(list.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var listId) || listId <= 0)
+                    return Error.NotFound(NotYourList);
+                parameter = listId.ToString(CultureInfo.InvariantCulture);
+                break;
             default:
                 return Error.Validation("Unknown stream type");
         }
         var required = name == UserNotification ? "read:notifications" : "read:statuses";
         if (!Scopes.Covers(scopes, required)) return new Error(ErrorKind.Unauthorized, "Access token does not have the required scopes");
         return new StreamSubscription(name, parameter);
+    }
+
+    const string NotYourList = "Not authorized to stream this list";
+
+    /// <summary>The list id of a <c>list</c> stream; null for other streams.</summary>
+    public long? ListId => Name == List && long.TryParse(Parameter, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+
+    /// <summary>
+    /// Refuses a list stream whose list <paramref name="viewer"/> does not own, as Mastodon does (404 whether it is
+    /// someone else's or none at all); other streams pass unchanged.
+    /// </summary>
+    public static async Task<Result<StreamSubscription>> OwnedAsync(Result<StreamSubscription> requested, long viewer, NpgsqlDataSource db, CancellationToken ct)
+    {
+        if (!requested.IsOk || requested.Value.ListId is not { } id) return requested;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var owned = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(Lists.ListQueries.Owns, new { id, viewer }, cancellationToken: ct));
+        return owned ? requested : Error.NotFound(NotYourList);
     }
 
     public override string ToString() => Parameter is null ? Name : string.Create(CultureInfo.InvariantCulture, $"{Name}:{Parameter}");

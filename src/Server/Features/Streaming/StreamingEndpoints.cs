@@ -1,6 +1,7 @@
 using Fellows.Server.Common;
 using Fellows.Server.Features.Auth;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using static Fellows.Server.Features.Streaming.StreamSubscription;
 
 namespace Fellows.Server.Features.Streaming;
@@ -57,7 +58,8 @@ public static class StreamingEndpoints
         var q = context.Request.Query;
         if (q.ContainsKey("stream"))
         {
-            var requested = Resolve(q["stream"], q["tag"], q["list"], scopes);
+            var requested = await OwnedAsync(Resolve(q["stream"], q["tag"], q["list"], scopes), context.User.RequiredAccountId(),
+                context.RequestServices.GetRequiredService<NpgsqlDataSource>(), context.RequestAborted);
             if (requested.IsOk) connection.Subscribe(requested.Value);
             else initialError = requested.Error;
         }
@@ -75,7 +77,7 @@ public static class StreamingEndpoints
                 KeepAliveInterval = options.WebSocketPing,
                 KeepAliveTimeout = options.WebSocketPing,
             });
-            using var session = new StreamingWebSocket(socket, connection);
+            using var session = new StreamingWebSocket(socket, connection, context.RequestServices.GetRequiredService<NpgsqlDataSource>());
             await session.RunAsync(initialError, lifetime.ApplicationStopping, context.RequestAborted);
         }
         finally
@@ -90,7 +92,8 @@ public static class StreamingEndpoints
         var q = context.Request.Query;
         var scopes = await AuthorizeAsync(context, stream == UserNotification ? "read:notifications" : "read:statuses");
         if (scopes is null) return;
-        var requested = Resolve(stream, q["tag"], q["list"], scopes);
+        var requested = await OwnedAsync(Resolve(stream, q["tag"], q["list"], scopes), context.User.RequiredAccountId(),
+            context.RequestServices.GetRequiredService<NpgsqlDataSource>(), context.RequestAborted);
         if (!requested.IsOk)
         {
             await Results.Json(new ApiError(requested.Error!.Message), statusCode: StatusCodeOf(requested.Error!)).ExecuteAsync(context);

@@ -105,7 +105,7 @@ public sealed class StreamingHub(
         {
             if (!c.CanReadStatuses) continue;
             foreach (var s in c.Subscriptions())
-                if (s.Name is not (UserNotification or List)) list.Add((c, s));
+                if (s.Name != UserNotification) list.Add((c, s));
         }
         return list;
     }
@@ -150,6 +150,8 @@ public sealed class StreamingHub(
             User => true,
             // Direct messages the viewer wrote or is addressed in (for a direct post, "visible" means exactly that).
             Direct => status.VisibilityLevel == Visibility.Direct,
+            // Whether it belongs on the list is asked of the database below, with the other viewer questions.
+            List => true,
             _ => PublicMatch(l.Stream, status.Visibility, status.Local, status.ReblogOfId is not null, tags, hasMedia),
         }).ToList();
         if (candidates.Count == 0) return;
@@ -164,8 +166,14 @@ public sealed class StreamingHub(
                 ? a.Value with { Visible = a.Value.Visible && o.Visible, Blocked = a.Value.Blocked || o.Blocked }
                 : a.Value with { Visible = false });
         }
+        var onLists = await ListsIncludingAsync(conn, status.Id, candidates, ct);
         var deliveries = candidates
-            .Where(l => audience.TryGetValue(l.Connection.Viewer, out var a) && a.Visible && !a.Blocked && (l.Stream.Name != User || a.Home))
+            .Where(l => audience.TryGetValue(l.Connection.Viewer, out var a) && a.Visible && !a.Blocked && l.Stream.Name switch
+            {
+                User => a.Home,
+                List => onLists.Contains((l.Connection.Viewer, l.Stream.ListId!.Value)),
+                _ => true,
+            })
             .ToList();
         if (deliveries.Count == 0) return;
 
@@ -193,6 +201,9 @@ public sealed class StreamingHub(
             ? (await conn.QueryAsync<string>(new CommandDefinition(StreamingQueries.TagsOf, new { id = e.StatusId }, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal)
             : [];
         var viewers = listeners.Where(l => l.Stream.Name is User or Direct).Select(l => l.Connection.Viewer).Distinct().ToArray();
+        var lists = listeners.Where(l => l.Stream.ListId is not null).Select(l => l.Stream.ListId!.Value).Distinct().ToArray();
+        var listsWithAuthor = lists.Length == 0 ? [] : (await conn.QueryAsync<long>(new CommandDefinition(Lists.ListQueries.ListsWithAccount,
+            new { author, lists }, cancellationToken: ct))).ToHashSet();
         var audience = viewers.Length == 0
             ? new Dictionary<long, DeleteAudienceRow>()
             : (await conn.QueryAsync<DeleteAudienceRow>(new CommandDefinition(StreamingQueries.DeleteAudience,
@@ -205,6 +216,7 @@ public sealed class StreamingHub(
             {
                 User => audience.TryGetValue(c.Viewer, out var a) && a.Home,
                 Direct => visibility == (short)Visibility.Direct && audience.TryGetValue(c.Viewer, out var d) && d.Addressed,
+                List => listsWithAuthor.Contains(s.ListId!.Value),
                 // Whether it had media is no longer known for certain; a delete for a post never shown is ignored by clients.
                 PublicMedia or PublicLocalMedia or PublicRemoteMedia => PublicMatch(s, visibility, e.Local ?? false, isBoost, tags, hasMedia: true),
                 _ => PublicMatch(s, visibility, e.Local ?? false, isBoost, tags, hasMedia: false),
@@ -245,6 +257,21 @@ public sealed class StreamingHub(
             foreach (var s in c.Subscriptions().Where(s => s.Name == User))
                 c.Enqueue(new StreamMessage(s.StreamArray, StreamEvent.FiltersChanged, null));
         return Task.CompletedTask;
+    }
+
+    /// <summary>The (owner, list) pairs among the candidates' list streams that the status belongs on.</summary>
+    static async Task<HashSet<(long Viewer, long List)>> ListsIncludingAsync(NpgsqlConnection conn, long statusId,
+        List<(StreamConnection Connection, StreamSubscription Stream)> candidates, CancellationToken ct)
+    {
+        var found = new HashSet<(long, long)>();
+        foreach (var forViewer in candidates.Where(l => l.Stream.ListId is not null).GroupBy(l => l.Connection.Viewer))
+        {
+            var lists = forViewer.Select(l => l.Stream.ListId!.Value).Distinct().ToArray();
+            foreach (var id in await conn.QueryAsync<long>(new CommandDefinition(Lists.ListQueries.ListsIncluding,
+                new { id = statusId, lists, viewer = forViewer.Key }, cancellationToken: ct)))
+                found.Add((forViewer.Key, id));
+        }
+        return found;
     }
 
     static async Task<Dictionary<long, AudienceRow>> AudienceAsync(NpgsqlConnection conn, long statusId, long[] viewers, CancellationToken ct) =>

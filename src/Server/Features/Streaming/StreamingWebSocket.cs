@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Npgsql;
 using Fellows.Server.Common;
 using Fellows.Server.Features.Auth;
 
@@ -12,7 +13,7 @@ namespace Fellows.Server.Features.Streaming;
 /// <c>{"type":"subscribe"|"unsubscribe","stream":…,"tag"?,"list"?}</c> messages. Problems with a message are answered
 /// with <c>{"error":…,"status":…}</c> and the session goes on.
 /// </summary>
-sealed class StreamingWebSocket(WebSocket socket, StreamConnection connection) : IDisposable
+sealed class StreamingWebSocket(WebSocket socket, StreamConnection connection, NpgsqlDataSource db) : IDisposable
 {
     /// <summary>Client messages are a few dozen bytes; anything this long is not one.</summary>
     const int MaxClientMessage = 4096;
@@ -103,7 +104,7 @@ sealed class StreamingWebSocket(WebSocket socket, StreamConnection connection) :
         switch (type)
         {
             case "subscribe":
-                var requested = StreamSubscription.Resolve(stream, tag, list, connection.Scopes);
+                var requested = await StreamSubscription.OwnedAsync(StreamSubscription.Resolve(stream, tag, list, connection.Scopes), connection.Viewer, db, ct);
                 if (!requested.IsOk)
                     await SendErrorAsync(requested.Error!.Message, StreamingEndpoints.StatusCodeOf(requested.Error!), ct);
                 else if (!connection.Subscribe(requested.Value) && connection.Subscriptions().Length >= StreamConnection.SubscriptionLimit)
