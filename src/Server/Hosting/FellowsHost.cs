@@ -128,6 +128,10 @@ public static class FellowsHost
         services.AddSingleton<MotionService>();
         services.AddSingleton<MotionPresenter>();
         services.AddSingleton<MotionInbox>();
+        services.AddSingleton<MotionLifecyclePublisher>();
+        services.AddSingleton<MotionFollowUpScheduler>();
+        services.AddSingleton<MotionLifecycle>();
+        services.AddSingleton<MotionLifecycleInbox>();
         // The deliberation API's OpenAPI document, served at /api/fellows/v1/openapi.json.
         services.AddOpenApi(o => o.ShouldInclude = d => d.GroupName == "fellows");
         // Federation first: its signed delivery sender replaces the queue's default seam.
@@ -189,6 +193,7 @@ public static class FellowsHost
         app.MapStreamingEndpoints();
         app.MapDeliberationContextEndpoints();
         app.MapMotionEndpoints();
+        app.MapMotionLifecycleEndpoints();
         app.MapOpenApi(MotionEndpoints.Prefix + "/openapi.json").AllowAnonymous();
         app.MapOAuth();
         app.MapInstanceApiEndpoints();

@@ -18,7 +18,7 @@ namespace Fellows.Server.Features.Motions;
 /// </summary>
 public sealed class MotionInbox(
     NpgsqlDataSource db, TimeProvider clock, MotionPublisher publisher, MotionService motions,
-    RemoteActors actors, ILogger<MotionInbox> logger)
+    RemoteActors actors, MotionLifecycle lifecycle, ILogger<MotionInbox> logger)
 {
     /// <summary>
     /// A Note in reply to one of our motions is a stance: checked, then stored or answered with a Reject.
@@ -183,17 +183,17 @@ public sealed class MotionInbox(
         await conn.ExecuteAsync(new CommandDefinition("""
             INSERT INTO motions (id, uri, local, status_id, author_account_id, title, body_source, body_html, method, options, threshold, quorum,
                 coop_quorum, counting_mode, score_min, score_max, secret_ballot, results_before_close, allied_actors, state, discussion_ends_at, voting_ends_at,
-                opened_at, closed_at, tally, tally_digest, tally_state, tally_verified, created_at, updated_at)
+                opened_at, closed_at, tally, tally_digest, tally_state, tally_verified, created_at, updated_at, text_version)
             VALUES (fellows_id(@now), @uri, false, @statusId, @author, @title, @bodySource, @bodyHtml, @method, @options, @threshold, @quorum,
                 @coopQuorum, @mode, @scoreMin, @scoreMax, @secret, @resultsBeforeClose, @electorate, @state, @discussionEndsAt, @votingEndsAt,
-                @now, @closedAt, @tally::jsonb, @digest, @tallyState, @verified, @now, @now)
+                @now, @closedAt, @tally::jsonb, @digest, @tallyState, @verified, @now, @now, @textVersion)
             ON CONFLICT (uri) DO UPDATE SET
                 status_id = coalesce(motions.status_id, excluded.status_id), title = excluded.title, body_source = excluded.body_source,
                 body_html = excluded.body_html, state = excluded.state, discussion_ends_at = excluded.discussion_ends_at,
                 voting_ends_at = excluded.voting_ends_at, closed_at = excluded.closed_at,
                 tally = coalesce(excluded.tally, motions.tally), tally_digest = coalesce(excluded.tally_digest, motions.tally_digest),
                 tally_state = coalesce(excluded.tally_state, motions.tally_state), tally_verified = coalesce(excluded.tally_verified, motions.tally_verified),
-                updated_at = excluded.updated_at
+                updated_at = excluded.updated_at, text_version = greatest(motions.text_version, excluded.text_version)
             WHERE motions.author_account_id = excluded.author_account_id AND NOT motions.local
             """, new
         {
@@ -203,8 +203,27 @@ public sealed class MotionInbox(
             threshold = DeliberationVocabulary.Name(rules.Threshold), quorum = rules.Quorum?.ToString(), coopQuorum = rules.CoopQuorum?.ToString(), mode = DeliberationVocabulary.Name(rules.Mode),
             scoreMin = rules.ScoreMin, scoreMax = rules.ScoreMax, secret = rules.SecretBallot, resultsBeforeClose = remote.ResultsBeforeClose,
             electorate = remote.Electorate.ToArray(), state = DeliberationVocabulary.Name(phase), discussionEndsAt = remote.DiscussionEndTime,
-            votingEndsAt = rules.ClosesAt, closedAt = remote.ClosedAt, tally, digest, tallyState, verified,
+            votingEndsAt = rules.ClosesAt, closedAt = remote.ClosedAt, tally, digest, tallyState, verified, textVersion = remote.TextVersion ?? 1,
         }, cancellationToken: ct));
+        await RecordTextVersionAsync(conn, remote, ct);
+    }
+
+    /// <summary>
+    /// Keeps each version of an allied motion's text as it arrives (earlier ones stay on its home instance), and
+    /// when the text moved on, tells members here whose stance was on an earlier text.
+    /// </summary>
+    async Task RecordTextVersionAsync(NpgsqlConnection conn, RemoteMotion remote, CancellationToken ct)
+    {
+        var mirror = await conn.QuerySingleOrDefaultAsync<MotionRow>(new CommandDefinition(MotionQueries.ByUri, new { uri = remote.Id }, cancellationToken: ct));
+        if (mirror is null || mirror.Local) return;
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var added = await conn.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO motion_versions (motion_id, version, title, body_source, body_html, created_at)
+            SELECT id, text_version, title, body_source, body_html, updated_at FROM motions WHERE id = @id
+            ON CONFLICT DO NOTHING
+            """, new { id = mirror.Id }, tx, cancellationToken: ct));
+        if (added > 0 && mirror.TextVersion > 1) await lifecycle.NotifyStaleStancesAsync(conn, tx, mirror, mirror.AuthorAccountId, ct);
+        await tx.CommitAsync(ct);
     }
 
     /// <summary>A Reject of one of our members' stances: recorded so the member sees why it was not counted.</summary>
