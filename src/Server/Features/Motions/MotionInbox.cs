@@ -206,6 +206,10 @@ public sealed class MotionInbox(
             votingEndsAt = rules.ClosesAt, closedAt = remote.ClosedAt, tally, digest, tallyState, verified, textVersion = remote.TextVersion ?? 1,
         }, cancellationToken: ct));
         await RecordTextVersionAsync(conn, remote, ct);
+        // The other co-ops in the electorate are fetched now: amendments and commitments made here go to all of them,
+        // and delivery only reaches actors this instance knows.
+        foreach (var coop in remote.Electorate.Where(e => !RemoteActors.SameOrigin(e, actor.Uri)).Take(MotionService.MaxAllies + 1))
+            await actors.ResolveAsync(coop, forceRefresh: false, ct);
     }
 
     /// <summary>
