@@ -282,7 +282,7 @@ public static class DeliberationReader
             EligibleCount = json.GetInt64("eligibleCount"),
             Audience = json.GetId("audience"),
             Outcome = json.GetId("outcome"),
-            TextVersion = ToInt(json.GetInt64("textVersion")) is > 0 and var v ? v : null,
+            TextVersion = PositiveInt(json, "textVersion"),
             Tally = json.GetObject("tally") is { } tally && TryReadTally(tally, out var remoteTally, out _) ? remoteTally : null,
         };
         return true;
@@ -696,6 +696,10 @@ public static class DeliberationReader
 
         return rounds;
     }
+
+    /// <summary>A version number: a JSON whole number above zero, or absent (strings and fractions are not versions).</summary>
+    private static int? PositiveInt(JsonElement json, string name) =>
+        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number > 0 ? number : null;
 
     private static int? ToInt(long? value) => value is >= int.MinValue and <= int.MaxValue ? (int)value : null;
 }
