@@ -37,7 +37,14 @@ public sealed class MotionInbox(
             // A reply with text and no choice is discussion, not a stance.
             return false;
         }
-        if (stance.AttributedTo != actor.Uri) return true;
+        if (stance.AttributedTo != actor.Uri)
+        {
+            // Signed by one actor, attributed to another: a forgery (or a relay we do not trust with votes).
+            // The sender is told; the voter it names is never counted for it.
+            await RejectAsync(motion, new Rejection(stance.Id, actor.Uri, RejectionReason.InvalidProof,
+                "The stance is attributed to someone other than the actor who sent it; only voters cast their own stances."), ct);
+            return true;
+        }
         var now = clock.GetUtcNow();
 
         // A Fellows stance must prove its voter wrote it (eddsa-jcs-2022 with the voter's Ed25519 key). A plain poll
