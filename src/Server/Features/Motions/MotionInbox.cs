@@ -187,6 +187,8 @@ public sealed class MotionInbox(
                 && recount.Digest == published.Digest && recount.State == published.State;
         }
         await using var conn = await db.OpenConnectionAsync(ct);
+        // The mirror and the version it now shows commit together, so no reader sees a version without its text.
+        await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("""
             INSERT INTO motions (id, uri, local, status_id, author_account_id, title, body_source, body_html, method, options, threshold, quorum,
                 coop_quorum, counting_mode, score_min, score_max, secret_ballot, results_before_close, allied_actors, state, discussion_ends_at, voting_ends_at,
@@ -211,8 +213,9 @@ public sealed class MotionInbox(
             scoreMin = rules.ScoreMin, scoreMax = rules.ScoreMax, secret = rules.SecretBallot, resultsBeforeClose = remote.ResultsBeforeClose,
             electorate = remote.Electorate.ToArray(), state = DeliberationVocabulary.Name(phase), discussionEndsAt = remote.DiscussionEndTime,
             votingEndsAt = rules.ClosesAt, closedAt = remote.ClosedAt, tally, digest, tallyState, verified, textVersion = remote.TextVersion ?? 1,
-        }, cancellationToken: ct));
-        await RecordTextVersionAsync(conn, remote, ct);
+        }, tx, cancellationToken: ct));
+        await RecordTextVersionAsync(conn, tx, remote, ct);
+        await tx.CommitAsync(ct);
         // The other co-ops in the electorate are fetched now: amendments and commitments made here go to all of them,
         // and delivery only reaches actors this instance knows.
         foreach (var coop in remote.Electorate.Where(e => !RemoteActors.SameOrigin(e, actor.Uri)).Take(MotionService.MaxAllies + 1))
@@ -223,18 +226,16 @@ public sealed class MotionInbox(
     /// Keeps each version of an allied motion's text as it arrives (earlier ones stay on its home instance), and
     /// when the text moved on, tells members here whose stance was on an earlier text.
     /// </summary>
-    async Task RecordTextVersionAsync(NpgsqlConnection conn, RemoteMotion remote, CancellationToken ct)
+    async Task RecordTextVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, RemoteMotion remote, CancellationToken ct)
     {
-        var mirror = await conn.QuerySingleOrDefaultAsync<MotionRow>(new CommandDefinition(MotionQueries.ByUri, new { uri = remote.Id }, cancellationToken: ct));
+        var mirror = await conn.QuerySingleOrDefaultAsync<MotionRow>(new CommandDefinition(MotionQueries.ByUri, new { uri = remote.Id }, tx, cancellationToken: ct));
         if (mirror is null || mirror.Local) return;
-        await using var tx = await conn.BeginTransactionAsync(ct);
         var added = await conn.ExecuteAsync(new CommandDefinition("""
             INSERT INTO motion_versions (motion_id, version, title, body_source, body_html, created_at)
             SELECT id, text_version, title, body_source, body_html, updated_at FROM motions WHERE id = @id
             ON CONFLICT DO NOTHING
             """, new { id = mirror.Id }, tx, cancellationToken: ct));
         if (added > 0 && mirror.TextVersion > 1) await lifecycle.NotifyStaleStancesAsync(conn, tx, mirror, mirror.AuthorAccountId, ct);
-        await tx.CommitAsync(ct);
     }
 
     /// <summary>A Reject of one of our members' stances: recorded so the member sees why it was not counted.</summary>
