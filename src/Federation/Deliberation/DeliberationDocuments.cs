@@ -59,6 +59,9 @@ public sealed record LocalMotion
     /// <summary>The outcome, once written.</summary>
     public string? Outcome { get; init; }
 
+    /// <summary>Which version of the text this is: 1 as first written, one more for each accepted amendment.</summary>
+    public int? TextVersion { get; init; }
+
     /// <summary>The discussion thread (<c>context</c>).</summary>
     public string? Context { get; init; }
 
@@ -121,6 +124,9 @@ public sealed record LocalOutcome
     /// <summary>The tally's id or the motion's, where the counts are.</summary>
     public string? Tally { get; init; }
 
+    /// <summary>The digest of the counted stances (<see cref="TallyResult.Digest"/>), so the outcome names the count it reports.</summary>
+    public string? Digest { get; init; }
+
     public string? Audience { get; init; }
     public string? Context { get; init; }
 }
@@ -144,6 +150,12 @@ public sealed record LocalAmendment
 
     /// <summary>The proposed text, in Markdown.</summary>
     public required string ProposedText { get; init; }
+
+    /// <summary>The proposed title, when it changes too.</summary>
+    public string? ProposedName { get; init; }
+
+    /// <summary>Accepted: the version of the motion's text it made.</summary>
+    public int? TextVersion { get; init; }
 
     public AmendmentState State { get; init; } = AmendmentState.Proposed;
     public string? Audience { get; init; }

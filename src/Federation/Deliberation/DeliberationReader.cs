@@ -51,6 +51,9 @@ public sealed record RemoteMotion
     public string? Audience { get; init; }
     public string? Outcome { get; init; }
 
+    /// <summary>The version of the text (<c>textVersion</c>); null when not given.</summary>
+    public int? TextVersion { get; init; }
+
     /// <summary>The embedded tally, once closed.</summary>
     public RemoteTally? Tally { get; init; }
 
@@ -179,10 +182,18 @@ public sealed record RemoteTally
 }
 
 /// <summary>A published outcome.</summary>
-public sealed record RemoteOutcome(string Id, string? AttributedTo, string? InReplyTo, string? Content, OutcomeState? State, DateTimeOffset? ReviewDate, string? Tally, DateTimeOffset? Published);
+public sealed record RemoteOutcome(string Id, string? AttributedTo, string? InReplyTo, string? Content, OutcomeState? State, DateTimeOffset? ReviewDate, string? Tally, DateTimeOffset? Published)
+{
+    /// <summary>The digest of the tally the outcome reports.</summary>
+    public string? Digest { get; init; }
+}
 
 /// <summary>A published amendment.</summary>
-public sealed record RemoteAmendment(string Id, string? AttributedTo, string Amends, string? Content, string? ProposedText, AmendmentState? State, DateTimeOffset? Published);
+public sealed record RemoteAmendment(string Id, string? AttributedTo, string Amends, string? Content, string? ProposedText, AmendmentState? State, DateTimeOffset? Published)
+{
+    /// <summary>The proposed title, when it changes too.</summary>
+    public string? ProposedName { get; init; }
+}
 
 /// <summary>A published commitment (ValueFlows).</summary>
 public sealed record RemoteCommitment(
@@ -271,6 +282,7 @@ public static class DeliberationReader
             EligibleCount = json.GetInt64("eligibleCount"),
             Audience = json.GetId("audience"),
             Outcome = json.GetId("outcome"),
+            TextVersion = PositiveInt(json, "textVersion"),
             Tally = json.GetObject("tally") is { } tally && TryReadTally(tally, out var remoteTally, out _) ? remoteTally : null,
         };
         return true;
@@ -555,7 +567,10 @@ public static class DeliberationReader
             DeliberationVocabulary.Parse<OutcomeState>(json.GetString("state")),
             json.GetDateTime("reviewDate"),
             json.GetId("tally"),
-            json.GetDateTime("published"));
+            json.GetDateTime("published"))
+        {
+            Digest = json.GetString("digest"),
+        };
         return true;
     }
 
@@ -579,7 +594,10 @@ public static class DeliberationReader
             json.GetNaturalLanguage("content"),
             json.GetString("proposedText"),
             DeliberationVocabulary.Parse<AmendmentState>(json.GetString("amendmentState")),
-            json.GetDateTime("published"));
+            json.GetDateTime("published"))
+        {
+            ProposedName = json.GetNaturalLanguage("proposedName"),
+        };
         return true;
     }
 
@@ -678,6 +696,10 @@ public static class DeliberationReader
 
         return rounds;
     }
+
+    /// <summary>A version number: a JSON whole number above zero, or absent (strings and fractions are not versions).</summary>
+    private static int? PositiveInt(JsonElement json, string name) =>
+        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number > 0 ? number : null;
 
     private static int? ToInt(long? value) => value is >= int.MinValue and <= int.MaxValue ? (int)value : null;
 }

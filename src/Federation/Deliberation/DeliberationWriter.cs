@@ -85,6 +85,8 @@ public static class DeliberationWriter
         if (motion.Tally is { } final && motion.Phase == MotionPhase.Closed)
             json["tally"] = Tally(final, motion.TallyId, motion.BallotsUrl, contextUrl: null);
         AddIf(json, "outcome", motion.Outcome);
+        if (motion.TextVersion is { } version)
+            json["textVersion"] = version;
         AddIf(json, "replies", motion.Replies);
         return json;
     }
@@ -251,6 +253,7 @@ public static class DeliberationWriter
         json["state"] = DeliberationVocabulary.Name(outcome.State);
         AddIf(json, "reviewDate", outcome.ReviewDate);
         AddIf(json, "tally", outcome.Tally);
+        AddIf(json, "digest", outcome.Digest);
         return json;
     }
 
@@ -269,8 +272,11 @@ public static class DeliberationWriter
         AddIf(json, "audience", amendment.Audience);
         AddIf(json, "context", amendment.Context);
         json["content"] = amendment.ContentHtml;
+        AddIf(json, "proposedName", amendment.ProposedName);
         json["proposedText"] = amendment.ProposedText;
         json["amendmentState"] = DeliberationVocabulary.Name(amendment.State);
+        if (amendment.TextVersion is { } version)
+            json["textVersion"] = version;
         return json;
     }
 

@@ -142,6 +142,10 @@ public static class FellowsHost
         services.AddSingleton<Features.Groups.GroupService>();
         services.AddSingleton<Features.Groups.GroupAnnouncer>();
         services.AddSingleton<Features.Groups.CoopVouching>();
+        services.AddSingleton<MotionLifecyclePublisher>();
+        services.AddSingleton<MotionFollowUpScheduler>();
+        services.AddSingleton<MotionLifecycle>();
+        services.AddSingleton<MotionLifecycleInbox>();
         // The deliberation API's OpenAPI document, served at /api/fellows/v1/openapi.json.
         services.AddOpenApi(o => o.ShouldInclude = d => d.GroupName == "fellows");
         // Federation first: its signed delivery sender replaces the queue's default seam.
@@ -209,6 +213,7 @@ public static class FellowsHost
         app.MapConversationEndpoints();
         app.MapGroupEndpoints();
         app.MapGroupActivityPubEndpoints();
+        app.MapMotionLifecycleEndpoints();
         app.MapOpenApi(MotionEndpoints.Prefix + "/openapi.json").AllowAnonymous();
         app.MapOAuth();
         app.MapInstanceApiEndpoints();

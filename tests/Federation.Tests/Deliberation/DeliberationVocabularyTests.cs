@@ -365,6 +365,45 @@ public class DeliberationVocabularyTests
         });
     }
 
+    [Test]
+    public void Text_version_outcome_digest_and_proposed_title_round_trip_and_are_defined_by_the_context()
+    {
+        var motion = DeliberationWriter.Motion(Samples.Motion(closed: false) with { TextVersion = 3 }, Samples.ContextUrl);
+        var outcome = DeliberationWriter.Outcome(Samples.Outcome with { Digest = "sha256-abc" }, Samples.ContextUrl);
+        var amendment = DeliberationWriter.Amendment(Samples.Amendment with { ProposedName = "Buy the oven in May", TextVersion = 2 }, Samples.ContextUrl);
+        var unversioned = DeliberationWriter.Motion(Samples.Motion(closed: false), Samples.ContextUrl);
+        using var context = JsonDocument.Parse(DeliberationVocabulary.ContextDocument);
+        var terms = context.RootElement.GetProperty("@context");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(DeliberationReader.TryReadMotion(Element(motion), out var readMotion, out _), Is.True);
+            Assert.That(readMotion!.TextVersion, Is.EqualTo(3));
+            Assert.That(DeliberationReader.TryReadMotion(Element(unversioned), out var plain, out _), Is.True);
+            Assert.That(plain!.TextVersion, Is.Null, "absent means not given");
+            Assert.That(DeliberationReader.TryReadOutcome(Element(outcome), out var readOutcome, out _), Is.True);
+            Assert.That(readOutcome!.Digest, Is.EqualTo("sha256-abc"));
+            Assert.That(DeliberationReader.TryReadAmendment(Element(amendment), out var readAmendment, out _), Is.True);
+            Assert.That(readAmendment!.ProposedName, Is.EqualTo("Buy the oven in May"));
+            Assert.That(amendment["textVersion"]!.GetValue<int>(), Is.EqualTo(2));
+            foreach (var term in new[] { "textVersion", "proposedName", "forWhom", "fulfilled", "commitmentsKept" })
+                Assert.That(terms.TryGetProperty(term, out _), Is.True, term);
+            Assert.That(terms.GetProperty("commitmentsKept").GetProperty("@id").GetString(), Is.EqualTo("fellows:commitmentsKept"));
+        });
+    }
+
+    [Test]
+    public void Motion_text_version_that_is_not_a_positive_whole_number_is_ignored()
+    {
+        var motion = DeliberationWriter.Motion(Samples.Motion(closed: false), Samples.ContextUrl);
+        foreach (var bad in new JsonNode?[] { 0, -2, 1.5, "2" })
+        {
+            motion["textVersion"] = bad?.DeepClone();
+            Assert.That(DeliberationReader.TryReadMotion(Element(motion), out var read, out _), Is.True);
+            Assert.That(read!.TextVersion, Is.Null, bad?.ToJsonString());
+        }
+    }
+
     // ---- Degradation: what servers that know nothing of Fellows see, and what they send ----
 
     [Test]

@@ -533,6 +533,14 @@ public class MotionTests
         Assert.That(reminders, Is.Not.Null);
         var annReminded = (await _ann.GetJsonAsync("/api/fellows/v1/reminders")).EnumerateArray().Any(r => r.GetProperty("motion_id").GetString() == id);
         Assert.That(annReminded, Is.False, "who has taken a position is not reminded");
+        // Members see the reminder as a notification in any Mastodon app: the motion's post, shown as "status".
+        var notified = (await _amy.GetJsonAsync("/api/v1/notifications")).EnumerateArray()
+            .Where(n => n.TryGetProperty("fellows_type", out var t) && t.GetString() == "fellows.motion_reminder").ToList();
+        Assert.That(notified, Has.Count.EqualTo(1));
+        Assert.That(notified[0].GetProperty("type").GetString(), Is.EqualTo("status"));
+        Assert.That(notified[0].GetProperty("status").GetProperty("id").GetString(), Is.EqualTo(id));
+        Assert.That((await _ann.GetJsonAsync("/api/v1/notifications")).EnumerateArray()
+            .Any(n => n.TryGetProperty("fellows_type", out var t) && t.GetString() == "fellows.motion_reminder"), Is.False);
         Assert.That((await _ann.GetJsonAsync($"{Motions}/{id}")).GetProperty("state").GetString(), Is.EqualTo("voting"));
         // Withdrawing removes the motion's job and its remaining (close) trigger.
         await _ann.PostJsonAsync($"{Motions}/{id}/withdraw");
@@ -630,6 +638,8 @@ public class MotionTests
         var doc = await Api.JsonAsync(response);
         var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         Assert.That(paths, Does.Contain("/api/fellows/v1/motions").And.Contain("/api/fellows/v1/motions/{id}/stances"));
+        Assert.That(paths, Does.Contain("/api/fellows/v1/motions/{id}/amendments").And.Contain("/api/fellows/v1/motions/{id}/versions")
+            .And.Contain("/api/fellows/v1/commitments/{commitmentId}/fulfil").And.Contain("/api/fellows/v1/accounts/{id}/commitments"));
         Assert.That(paths, Has.None.StartsWith("/api/v1/"), "only the Fellows API is in this document");
     }
 }

@@ -126,6 +126,17 @@ public sealed class FedifyPeer : IAsyncDisposable
     public Task<NoteResult> ReplyAsync(string inReplyTo, string content, string? to, CancellationToken ct) =>
         ControlPostAsync<NoteResult>("reply", new { inReplyTo, content, to }, ct);
 
+    /// <summary>The Question at <paramref name="id"/> as Fedify reads it: its type, option names, end and close times, voters.</summary>
+    public Task<QuestionView> LookupQuestionAsync(string id, CancellationToken ct) =>
+        ControlPostAsync<QuestionView>("lookup-question", new { id }, ct);
+
+    /// <summary>
+    /// A poll vote (FEP-9967: a Note named after the option, in reply to the question) to the question's author.
+    /// With <paramref name="attributedTo"/> the vote claims another author: a forgery.
+    /// </summary>
+    public Task<NoteResult> VoteAsync(string question, string choice, string? attributedTo, CancellationToken ct) =>
+        ControlPostAsync<NoteResult>("vote", new { question, choice, attributedTo }, ct);
+
     /// <summary>Update(Note) of one of the peer's own notes, delivered to its original audience.</summary>
     public async Task<string> UpdateNoteAsync(string noteId, string content, CancellationToken ct) =>
         (await ControlPostAsync<ActivityResult>("update", new { note = noteId, content }, ct)).Id;
@@ -566,6 +577,9 @@ public sealed record OutboundRequest
 public sealed record FollowResult(string Id, string Actor);
 
 public sealed record NoteResult(string Id, string Activity);
+
+/// <summary>A Question as the Fedify peer read it.</summary>
+public sealed record QuestionView(string? Id, string? Type, string? AttributedTo, IReadOnlyList<string?> Options, string? EndTime, string? Closed, int? VotersCount);
 
 /// <summary>A remote actor the peer follows; State is pending, accepted or rejected.</summary>
 public sealed record FollowingEntry(string Actor, string FollowId, string State);

@@ -34,6 +34,7 @@ import {
   Note,
   Person,
   PUBLIC_COLLECTION,
+  Question,
   Reject,
   Tombstone,
   Undo,
@@ -480,6 +481,47 @@ const controlRoutes = {
     return { id: noteUri(ctx, data).href, activity: create.id.href };
   },
 
+  // Reads a Question (a poll, or a Fellows motion, which is also a Question) as Fedify sees it.
+  "POST /_control/lookup-question": async (body) => {
+    const ctx = controlContext();
+    const object = await lookup(ctx, body.id, "question");
+    if (!(object instanceof Question)) return { id: object.id?.href ?? null, type: typeName(object), options: [] };
+    const loader = { documentLoader: await authLoader(ctx) };
+    const options = [];
+    for await (const option of object.getExclusiveOptions(loader)) options.push(textOf(option.name));
+    for await (const option of object.getInclusiveOptions(loader)) options.push(textOf(option.name));
+    const closed = object.closed;
+    return {
+      id: object.id?.href ?? null,
+      type: typeName(object),
+      attributedTo: object.attributionId?.href ?? null,
+      options,
+      endTime: object.endTime?.toString() ?? null,
+      closed: closed == null || closed === false ? null : String(closed),
+      votersCount: object.voters,
+    };
+  },
+
+  // A poll vote as Mastodon sends it (FEP-9967): a Note with the option as its name, in reply to the
+  // question, to the question's author only. With "attributedTo" the note claims another author (a forgery
+  // the receiving server must refuse: the signature is the peer's).
+  "POST /_control/vote": async (body) => {
+    const ctx = controlContext();
+    if (typeof body.choice !== "string" || body.choice === "") throw new ControlError(400, "choice is required");
+    const author = await authorOf(ctx, body.question, body.to);
+    const id = new URL(`/users/${IDENTIFIER}/votes/${randomUUID()}`, ctx.origin);
+    const vote = new Note({
+      id,
+      attribution: typeof body.attributedTo === "string" ? new URL(body.attributedTo) : ctx.getActorUri(IDENTIFIER),
+      name: body.choice,
+      replyTarget: new URL(body.question),
+      tos: [author.id],
+    });
+    const create = new Create({ id: newActivityId(ctx), actor: ctx.getActorUri(IDENTIFIER), object: vote, tos: [author.id] });
+    await send(ctx, author, create);
+    return { id: id.href, activity: create.id.href };
+  },
+
   "POST /_control/reply": async (body) => {
     const ctx = controlContext();
     const author = await authorOf(ctx, body.inReplyTo, body.to);
@@ -712,7 +754,10 @@ async function handle(request) {
       id: body.id ?? null,
       actor: typeof body.actor === "string" ? body.actor : body.actor?.id ?? null,
       objectId: typeof body.object === "string" ? body.object : body.object?.id ?? null,
-      objectType: typeof body.object === "object" ? body.object?.type ?? null : null,
+      // A multi-typed object (["Question", "fellows:Motion"]) is recorded by its first type.
+      objectType: typeof body.object === "object"
+        ? (Array.isArray(body.object?.type) ? body.object.type[0] ?? null : body.object?.type ?? null)
+        : null,
       content: null,
       inReplyTo: null,
     },

@@ -60,7 +60,7 @@ public static class ActivityPubEndpoints
     }
 
     public static async Task<IResult> Actor(string username, HttpRequest request, AccountService accounts, ActorDocuments actors, InstanceUrls urls,
-        Discovery.PublicDocumentCache cache, Groups.GroupService groups, CancellationToken ct)
+        Discovery.PublicDocumentCache cache, Groups.GroupService groups, Motions.MotionLifecycle lifecycle, CancellationToken ct)
     {
         if (!WantsActivityJson(request))
             return await accounts.FindLocalAsync(username, ct) is { ActorType: not "Application", DeletedAt: null } found
@@ -79,7 +79,9 @@ public static class ActivityPubEndpoints
             }
             var doc = await actors.BuildAsync(account, ct);
             if (doc is null) { other = Results.NotFound(); return null; }
-            return ActivityPubWriter.Serialize(Groups.GroupActivityPubEndpoints.Extend(ActivityPubWriter.Actor(doc), account, urls, groups));
+            var actor = ActivityPubWriter.Actor(doc);
+            if (account.ActorType == "Person") await Motions.MotionActorRecord.AddAsync(actor, account.Id, lifecycle, ct);
+            return ActivityPubWriter.Serialize(Groups.GroupActivityPubEndpoints.Extend(actor, account, urls, groups));
         });
         if (json is null) return other ?? Results.NotFound();
         if (FetchAuthorization.IsUnsignedInAuthorizedMode(request.HttpContext))

@@ -22,8 +22,8 @@ namespace Fellows.Server.Features.Inbox;
 /// </summary>
 public sealed class InboxProcessor(
     NpgsqlDataSource db, RemoteActors actors, ActivityPubClient client, InstanceActor instance,
-    OutboundPublisher publisher, FollowMigration migration, MotionInbox motions, Polls.PollService polls, Groups.GroupAnnouncer groups,
-    TimeProvider clock, ILogger<InboxProcessor> logger)
+    OutboundPublisher publisher, FollowMigration migration, MotionInbox motions, MotionLifecycleInbox lifecycle, Polls.PollService polls,
+    Groups.GroupAnnouncer groups, TimeProvider clock, ILogger<InboxProcessor> logger)
 {
     /// <summary>Null when applied (or deliberately ignored); an error message when it should be retried.</summary>
     public async Task<string?> ProcessAsync(InboxItem item, CancellationToken ct)
@@ -94,6 +94,8 @@ public sealed class InboxProcessor(
     /// <summary>Accept of one of our Follows: only the followee can accept it.</summary>
     async Task AcceptAsync(Account actor, RemoteActivity activity, CancellationToken ct)
     {
+        // An Accept of an amendment: the motion's author took it into the text.
+        if (activity.InnerActivity is null && await lifecycle.TryReceiveDecisionAsync(actor, activity.ObjectId, accepted: true, null, ct)) return;
         var followId = activity.InnerActivity?.Id ?? activity.ObjectId;
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -116,6 +118,8 @@ public sealed class InboxProcessor(
         // A Reject of a member's stance on an allied instance's motion says why it was not counted.
         if (activity.InnerActivity is null && await motions.TryReceiveRejectionAsync(actor, activity.ObjectId, RejectionReasonOf(raw), activity.Content, ct))
             return;
+        // A Reject of an amendment: the motion's author (or its members' consent) declined it.
+        if (activity.InnerActivity is null && await lifecycle.TryReceiveDecisionAsync(actor, activity.ObjectId, accepted: false, null, ct)) return;
         var followId = activity.InnerActivity?.Id ?? activity.ObjectId;
         await using var conn = await db.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("""
@@ -200,6 +204,7 @@ public sealed class InboxProcessor(
 
     async Task<string?> CreateAsync(Account actor, RemoteActivity activity, CancellationToken ct)
     {
+        if (await TryDeliberationObjectAsync(actor, activity, ct)) return null;
         // A stance (or a plain poll vote) in reply to one of our motions is counted or rejected, not stored as a post.
         // Only an embedded object from the voter's own origin is taken: its integrity proof is checked on it as sent.
         if (activity.EmbeddedObject is { } embedded && embedded.ValueKind == JsonValueKind.Object
@@ -232,6 +237,15 @@ public sealed class InboxProcessor(
     }
 
     static IEnumerable<string> AudienceOf(RemoteObject note) => note.Audience is { } audience ? [audience] : [];
+
+    /// <summary>
+    /// An amendment, outcome or commitment (Create or Update): kept with the motion it belongs to, not stored as a
+    /// post. Only an embedded object from the actor's own origin is taken (the signature vouches for it).
+    /// </summary>
+    async Task<bool> TryDeliberationObjectAsync(Account actor, RemoteActivity activity, CancellationToken ct) =>
+        activity.EmbeddedObject is { ValueKind: JsonValueKind.Object } embedded
+        && embedded.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && RemoteActors.SameOrigin(id.GetString()!, actor.Uri)
+        && await lifecycle.TryReceiveAsync(actor, embedded, ct);
 
     static string? RejectionReasonOf(JsonElement raw) =>
         raw.TryGetProperty("rejectionReason", out var reason) && reason.ValueKind == JsonValueKind.String ? reason.GetString() : null;
@@ -313,6 +327,7 @@ public sealed class InboxProcessor(
             else await actors.ResolveAsync(actor.Uri, forceRefresh: true, ct);
             return null;
         }
+        if (await TryDeliberationObjectAsync(actor, activity, ct)) return null;
         var note = await AuthenticNoteAsync(actor, activity, ct);
         if (note is null || note.AttributedTo != actor.Uri) return null;
         await MirrorMotionAsync(actor, activity, note, null, ct);

@@ -37,10 +37,13 @@ public static class MotionEndpoints
         group.MapGet("/{id}/stances", Stances).RequireScope("read:statuses").WithName("ListStances").WithSummary("Current stances (not for secret ballots)");
         group.MapGet("/{id}/stances/mine", MyStances).RequireScope("read:statuses").WithName("MyStances").WithSummary("The caller's stances on the motion, latest first, with any rejection");
         group.MapGet("/{id}/undecided", Undecided).RequireScope("read:statuses").WithName("UndecidedMembers").WithSummary("Facilitators: eligible members who have not taken a position");
-        group.MapPost("/{id}/outcome", Outcome).RequireScope("write:statuses").WithName("WriteOutcome").WithSummary("Facilitators: the outcome statement (Markdown) and review_at");
+        group.MapPost("/{id}/outcome", Outcome).RequireScope("write:statuses").WithName("WriteOutcome").WithSummary("Facilitators: the outcome statement (Markdown) and review_at")
+            .WithDescription("After the close. Federated as Create (then Update) of a [\"Note\", \"fellows:Outcome\"] with the tally's state, counts and digest, to followers, allied instances and every remote voter. At review_at (ISO 8601, optional) members are asked whether it still stands (notification fellows.outcome_review, shown to Mastodon apps as status).");
         group.MapGet("/{id}/commitments", Commitments).RequireScope("read:statuses").WithName("ListCommitments").WithSummary("Commitments made from the outcome");
-        group.MapPost("/{id}/commitments", Commit).RequireScope("write:statuses").WithName("CreateCommitment").WithSummary("Commit to an action: what, for_whom, due_at");
-        group.MapPost("/{id}/commitments/{commitmentId}/fulfil", Fulfil).RequireScope("write:statuses").WithName("FulfilCommitment").WithSummary("Mark one of your commitments fulfilled");
+        group.MapPost("/{id}/commitments", Commit).RequireScope("write:statuses").WithName("CreateCommitment").WithSummary("Commit to an action: what, for_whom, due_at")
+            .WithDescription("After the close, on a motion of this instance or a mirrored allied one. Federated as Create of a ValueFlows vf:Commitment (clauseOf the outcome, due, finished) to the motion's home and every participating instance. An unfulfilled commitment past due_at is reminded once (notification fellows.commitment_due) and listed with overdue: true.");
+        group.MapPost("/{id}/commitments/{commitmentId}/fulfil", Fulfil).RequireScope("write:statuses").WithName("FulfilCommitment").WithSummary("Mark one of your commitments fulfilled")
+            .WithDescription("Federated as Update of the commitment with finished: true.");
         // Mastodon's poll API (/api/v1/polls) serves motions too: see Polls.PollEndpoints, which hands motions to
         // GetPoll and VotePoll below.
         app.MapGet(Prefix + "/reminders", Reminders).RequireScope("read:statuses").WithTags("Motions").WithGroupName("fellows")
@@ -182,17 +185,18 @@ public static class MotionEndpoints
     {
         if (ApiResults.ParseId(id) is not { } mid) return ApiResults.NotFound();
         var result = await motions.StancesAsync(user.RequiredAccountId(), mid, ct);
-        return result.IsOk ? Results.Json(result.Value.Select(s => presenter.PresentStance(s, showVoter: true)).ToList()) : ApiResults.Error(result.Error!);
+        var version = (await motions.FindAsync(mid, user.RequiredAccountId(), ct))?.TextVersion;
+        return result.IsOk ? Results.Json(result.Value.Select(s => presenter.PresentStance(s, showVoter: true, version)).ToList()) : ApiResults.Error(result.Error!);
     }
 
     public static async Task<IResult> MyStances(string id, ClaimsPrincipal user, MotionService motions, MotionPresenter presenter, CancellationToken ct)
     {
         if (ApiResults.ParseId(id) is not { } mid) return ApiResults.NotFound();
         var me = user.RequiredAccountId();
-        if (await motions.FindAsync(mid, me, ct) is null) return ApiResults.NotFound();
+        if (await motions.FindAsync(mid, me, ct) is not { } motion) return ApiResults.NotFound();
         var mine = await motions.MyStancesAsync(me, mid, ct);
         var rejections = await motions.RejectionsOfAsync(mid, mine.Select(s => s.Uri).ToList(), ct);
-        return Results.Json(mine.Select(s => presenter.PresentStance(s, showVoter: true) with
+        return Results.Json(mine.Select(s => presenter.PresentStance(s, showVoter: true, motion.TextVersion) with
         {
             Rejection = rejections.Where(r => r.StanceUri == s.Uri).Select(r => new RejectionView(r.Reason, r.Detail)).FirstOrDefault(),
         }).ToList());
@@ -215,27 +219,28 @@ public static class MotionEndpoints
         return await Present(await motions.WriteOutcomeAsync(user.RequiredAccountId(), mid, p.Get("statement") ?? "", reviewAt, ct), user, presenter, ct);
     }
 
-    public static async Task<IResult> Commitments(string id, ClaimsPrincipal user, MotionService motions, MotionPresenter presenter, CancellationToken ct)
+    public static async Task<IResult> Commitments(string id, ClaimsPrincipal user, MotionService motions, TimeProvider clock, CancellationToken ct)
     {
         if (ApiResults.ParseId(id) is not { } mid || await motions.FindAsync(mid, user.RequiredAccountId(), ct) is null) return ApiResults.NotFound();
-        return Results.Json((await motions.CommitmentsAsync(mid, ct)).Select(MotionPresenter.PresentCommitment).ToList());
+        var now = clock.GetUtcNow();
+        return Results.Json((await motions.CommitmentsAsync(mid, ct)).Select(c => MotionPresenter.PresentCommitment(c, now)).ToList());
     }
 
-    public static async Task<IResult> Commit(string id, HttpRequest request, ClaimsPrincipal user, MotionService motions, CancellationToken ct)
+    public static async Task<IResult> Commit(string id, HttpRequest request, ClaimsPrincipal user, MotionService motions, TimeProvider clock, CancellationToken ct)
     {
         if (ApiResults.ParseId(id) is not { } mid) return ApiResults.NotFound();
         var p = await ApiParams.ReadAsync(request, ct);
         if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
         if (!TryDate(p.Get("due_at"), out var due)) return Invalid("Validation failed: due_at is not an ISO 8601 time");
         var result = await motions.CommitAsync(user.RequiredAccountId(), mid, p.Get("what") ?? "", p.Get("for_whom"), due, ct);
-        return result.IsOk ? Results.Json(MotionPresenter.PresentCommitment(result.Value)) : ApiResults.Error(result.Error!);
+        return result.IsOk ? Results.Json(MotionPresenter.PresentCommitment(result.Value, clock.GetUtcNow())) : ApiResults.Error(result.Error!);
     }
 
-    public static async Task<IResult> Fulfil(string id, string commitmentId, ClaimsPrincipal user, MotionService motions, CancellationToken ct)
+    public static async Task<IResult> Fulfil(string id, string commitmentId, ClaimsPrincipal user, MotionService motions, TimeProvider clock, CancellationToken ct)
     {
         if (ApiResults.ParseId(id) is not { } mid || ApiResults.ParseId(commitmentId) is not { } cid) return ApiResults.NotFound();
         var result = await motions.FulfilAsync(user.RequiredAccountId(), mid, cid, ct);
-        return result.IsOk ? Results.Json(MotionPresenter.PresentCommitment(result.Value)) : ApiResults.Error(result.Error!);
+        return result.IsOk ? Results.Json(MotionPresenter.PresentCommitment(result.Value, clock.GetUtcNow())) : ApiResults.Error(result.Error!);
     }
 
     public static async Task<IResult> GetPoll(string id, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
@@ -286,16 +291,34 @@ public sealed record StanceView(
 {
     public string? Nonce { get; init; }
     public RejectionView? Rejection { get; init; }
+
+    /// <summary>The version of the motion's text the stance was taken on.</summary>
+    public int TextVersion { get; init; } = 1;
+
+    /// <summary>
+    /// Set when the text has been amended since: the number of the first amendment accepted after the stance
+    /// (amendment N made version N+1). The stance still counts; its voter is asked to reconfirm it.
+    /// </summary>
+    public int? BeforeAmendment { get; init; }
 }
 
-public sealed record OutcomeView(string? Statement, string? StatementHtml, string? WrittenAt, string? ReviewAt);
+public sealed record OutcomeView(string? Statement, string? StatementHtml, string? WrittenAt, string? ReviewAt)
+{
+    /// <summary>The fellows:Outcome object's id, as federated.</summary>
+    public string? Uri { get; init; }
+    public string? ReviewedAt { get; init; }
+}
 
 public sealed record MotionView(
     string Id, string Uri, string? StatusId, bool Local, string Author, string Title, string Body, string BodyHtml, string Method,
     IReadOnlyList<string> Options, string Threshold, string? Quorum, string? CoopQuorum, string CountingMode, int? ScoreMin, int? ScoreMax, bool SecretBallot, bool ResultsBeforeClose,
     IReadOnlyList<string> AlliedActors, string State, string? DiscussionEndsAt, string VotingEndsAt, string? OpenedAt, string? VotingOpenedAt,
     string? ClosedAt, string CreatedAt, bool Facilitator, StanceView? MyStance, JsonElement? Tally, string? TallyDigest, string? TallyState,
-    bool? TallyVerified, OutcomeView? Outcome);
+    bool? TallyVerified, OutcomeView? Outcome)
+{
+    /// <summary>The version of the text shown: 1 as drafted, one more per accepted amendment (history at <c>/versions</c>).</summary>
+    public int TextVersion { get; init; } = 1;
+}
 
 /// <summary>Motions and stances as the API shows them. Running counts only when the motion shows results before the close.</summary>
 public sealed class MotionPresenter(NpgsqlDataSource db, MotionService motions)
@@ -323,16 +346,27 @@ public sealed class MotionPresenter(NpgsqlDataSource db, MotionService motions)
             m.SecretBallot, m.ResultsBeforeClose, m.AlliedActors, m.State, ApiResults.Date(m.DiscussionEndsAt), ApiResults.Date(m.VotingEndsAt),
             ApiResults.Date(m.OpenedAt), ApiResults.Date(m.VotingOpenedAt), ApiResults.Date(m.ClosedAt), ApiResults.Date(m.CreatedAt),
             m.Local && await motions.IsFacilitatorAsync(viewer, m, ct),
-            mine is null ? null : PresentStance(mine, showVoter: true), tally, m.TallyDigest, m.TallyState, m.TallyVerified,
-            m.OutcomeStatement is null ? null : new OutcomeView(m.OutcomeStatement, m.OutcomeHtml, ApiResults.Date(m.OutcomeAt), ApiResults.Date(m.ReviewAt)));
+            mine is null ? null : PresentStance(mine, showVoter: true, m.TextVersion), tally, m.TallyDigest, m.TallyState, m.TallyVerified,
+            m.OutcomeStatement is null ? null : new OutcomeView(m.OutcomeStatement, m.OutcomeHtml, ApiResults.Date(m.OutcomeAt), ApiResults.Date(m.ReviewAt))
+            {
+                Uri = m.OutcomeUri,
+                ReviewedAt = ApiResults.Date(m.ReviewedAt),
+            })
+        {
+            TextVersion = m.TextVersion,
+        };
     }
 
-    public StanceView PresentStance(StanceRow s, bool showVoter) => new(
+    public StanceView PresentStance(StanceRow s, bool showVoter, int? currentTextVersion = null) => new(
         ApiResults.Id(s.Id), s.Uri, showVoter ? s.VoterAcct : null, s.Choices,
         s.ScoreList.ToDictionary(x => x.Option, x => x.Score, StringComparer.Ordinal), s.Abstain, s.Reason, s.Receipt, s.Current, s.PollVote,
-        ApiResults.Date(s.Published));
+        ApiResults.Date(s.Published))
+    {
+        TextVersion = s.TextVersion,
+        BeforeAmendment = currentTextVersion is { } v && s.TextVersion < v ? s.TextVersion : null,
+    };
 
-    public static object PresentCommitment(CommitmentRow c) => new
+    public static object PresentCommitment(CommitmentRow c, DateTimeOffset now) => new
     {
         id = ApiResults.Id(c.Id),
         uri = c.Uri,
@@ -342,6 +376,8 @@ public sealed class MotionPresenter(NpgsqlDataSource db, MotionService motions)
         for_whom = c.ForWhom,
         due_at = ApiResults.Date(c.DueAt),
         fulfilled_at = ApiResults.Date(c.FulfilledAt),
+        overdue = c.IsOverdue(now),
+        local = c.Local,
         created_at = ApiResults.Date(c.CreatedAt),
     };
 }

@@ -18,7 +18,7 @@ namespace Fellows.Server.Features.Motions;
 /// </summary>
 public sealed class MotionInbox(
     NpgsqlDataSource db, TimeProvider clock, MotionPublisher publisher, MotionService motions,
-    RemoteActors actors, Groups.CoopVouching vouching, ILogger<MotionInbox> logger)
+    RemoteActors actors, Groups.CoopVouching vouching, MotionLifecycle lifecycle, ILogger<MotionInbox> logger)
 {
     /// <summary>
     /// A Note in reply to one of our motions is a stance: checked, then stored or answered with a Reject.
@@ -37,7 +37,14 @@ public sealed class MotionInbox(
             // A reply with text and no choice is discussion, not a stance.
             return false;
         }
-        if (stance.AttributedTo != actor.Uri) return true;
+        if (stance.AttributedTo != actor.Uri)
+        {
+            // Signed by one actor, attributed to another: a forgery (or a relay we do not trust with votes).
+            // The sender is told; the voter it names is never counted for it.
+            await RejectAsync(motion, new Rejection(stance.Id, actor.Uri, RejectionReason.InvalidProof,
+                "The stance is attributed to someone other than the actor who sent it; only voters cast their own stances."), ct);
+            return true;
+        }
         var now = clock.GetUtcNow();
 
         // A Fellows stance must prove its voter wrote it (eddsa-jcs-2022 with the voter's Ed25519 key). A plain poll
@@ -186,20 +193,22 @@ public sealed class MotionInbox(
                 && recount.Digest == published.Digest && recount.State == published.State;
         }
         await using var conn = await db.OpenConnectionAsync(ct);
+        // The mirror and the version it now shows commit together, so no reader sees a version without its text.
+        await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("""
             INSERT INTO motions (id, uri, local, status_id, author_account_id, title, body_source, body_html, method, options, threshold, quorum,
                 coop_quorum, counting_mode, score_min, score_max, secret_ballot, results_before_close, allied_actors, state, discussion_ends_at, voting_ends_at,
-                opened_at, closed_at, tally, tally_digest, tally_state, tally_verified, created_at, updated_at)
+                opened_at, closed_at, tally, tally_digest, tally_state, tally_verified, created_at, updated_at, text_version)
             VALUES (fellows_id(@now), @uri, false, @statusId, @author, @title, @bodySource, @bodyHtml, @method, @options, @threshold, @quorum,
                 @coopQuorum, @mode, @scoreMin, @scoreMax, @secret, @resultsBeforeClose, @electorate, @state, @discussionEndsAt, @votingEndsAt,
-                @now, @closedAt, @tally::jsonb, @digest, @tallyState, @verified, @now, @now)
+                @now, @closedAt, @tally::jsonb, @digest, @tallyState, @verified, @now, @now, @textVersion)
             ON CONFLICT (uri) DO UPDATE SET
                 status_id = coalesce(motions.status_id, excluded.status_id), title = excluded.title, body_source = excluded.body_source,
                 body_html = excluded.body_html, state = excluded.state, discussion_ends_at = excluded.discussion_ends_at,
                 voting_ends_at = excluded.voting_ends_at, closed_at = excluded.closed_at,
                 tally = coalesce(excluded.tally, motions.tally), tally_digest = coalesce(excluded.tally_digest, motions.tally_digest),
                 tally_state = coalesce(excluded.tally_state, motions.tally_state), tally_verified = coalesce(excluded.tally_verified, motions.tally_verified),
-                updated_at = excluded.updated_at
+                updated_at = excluded.updated_at, text_version = greatest(motions.text_version, excluded.text_version)
             WHERE motions.author_account_id = excluded.author_account_id AND NOT motions.local
             """, new
         {
@@ -209,8 +218,30 @@ public sealed class MotionInbox(
             threshold = DeliberationVocabulary.Name(rules.Threshold), quorum = rules.Quorum?.ToString(), coopQuorum = rules.CoopQuorum?.ToString(), mode = DeliberationVocabulary.Name(rules.Mode),
             scoreMin = rules.ScoreMin, scoreMax = rules.ScoreMax, secret = rules.SecretBallot, resultsBeforeClose = remote.ResultsBeforeClose,
             electorate = remote.Electorate.ToArray(), state = DeliberationVocabulary.Name(phase), discussionEndsAt = remote.DiscussionEndTime,
-            votingEndsAt = rules.ClosesAt, closedAt = remote.ClosedAt, tally, digest, tallyState, verified,
-        }, cancellationToken: ct));
+            votingEndsAt = rules.ClosesAt, closedAt = remote.ClosedAt, tally, digest, tallyState, verified, textVersion = remote.TextVersion ?? 1,
+        }, tx, cancellationToken: ct));
+        await RecordTextVersionAsync(conn, tx, remote, ct);
+        await tx.CommitAsync(ct);
+        // The other co-ops in the electorate are fetched now: amendments and commitments made here go to all of them,
+        // and delivery only reaches actors this instance knows.
+        foreach (var coop in remote.Electorate.Where(e => !RemoteActors.SameOrigin(e, actor.Uri)).Take(MotionService.MaxAllies + 1))
+            await actors.ResolveAsync(coop, forceRefresh: false, ct);
+    }
+
+    /// <summary>
+    /// Keeps each version of an allied motion's text as it arrives (earlier ones stay on its home instance), and
+    /// when the text moved on, tells members here whose stance was on an earlier text.
+    /// </summary>
+    async Task RecordTextVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, RemoteMotion remote, CancellationToken ct)
+    {
+        var mirror = await conn.QuerySingleOrDefaultAsync<MotionRow>(new CommandDefinition(MotionQueries.ByUri, new { uri = remote.Id }, tx, cancellationToken: ct));
+        if (mirror is null || mirror.Local) return;
+        var added = await conn.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO motion_versions (motion_id, version, title, body_source, body_html, created_at)
+            SELECT id, text_version, title, body_source, body_html, updated_at FROM motions WHERE id = @id
+            ON CONFLICT DO NOTHING
+            """, new { id = mirror.Id }, tx, cancellationToken: ct));
+        if (added > 0 && mirror.TextVersion > 1) await lifecycle.NotifyStaleStancesAsync(conn, tx, mirror, mirror.AuthorAccountId, ct);
     }
 
     /// <summary>A Reject of one of our members' stances: recorded so the member sees why it was not counted.</summary>

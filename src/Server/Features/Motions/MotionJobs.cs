@@ -71,7 +71,7 @@ public sealed class MotionDeadlineJob(MotionService motions) : IJob
 /// commit and scheduling) is moved on here.
 /// </summary>
 [DisallowConcurrentExecution]
-public sealed class MotionSweepJob(MotionService motions) : IJob
+public sealed class MotionSweepJob(MotionService motions, MotionLifecycle lifecycle) : IJob
 {
     public static readonly JobKey Key = new("motion-sweep", "maintenance");
 
@@ -79,5 +79,6 @@ public sealed class MotionSweepJob(MotionService motions) : IJob
     {
         foreach (var id in await motions.DueAsync(cancellationToken))
             await motions.AdvanceAsync(id, cancellationToken);
+        await lifecycle.SweepAsync(cancellationToken);
     }
 }

@@ -44,6 +44,17 @@ public sealed record MotionRow
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 
+    /// <summary>Which version of the text is current: 1 as drafted, one more for each accepted amendment.</summary>
+    public int TextVersion { get; init; } = 1;
+
+    /// <summary>The fellows:Outcome's id once written (ours for local motions, the home instance's for mirrors).</summary>
+    public string? OutcomeUri { get; init; }
+
+    public DateTimeOffset? ReviewedAt { get; init; }
+
+    /// <summary>The id of the outcome object of a local motion.</summary>
+    public static string OutcomeUriOf(string motionUri) => motionUri + "#outcome";
+
     public MotionPhase Phase => DeliberationVocabulary.Parse<MotionPhase>(State) ?? MotionPhase.Draft;
     public DecisionMethod DecisionMethod => DeliberationVocabulary.Parse<DecisionMethod>(Method) ?? DecisionMethod.Consent;
 
@@ -83,6 +94,9 @@ public sealed record StanceRow
     public required DateTimeOffset Published { get; init; }
     public required DateTimeOffset ReceivedAt { get; init; }
     public required bool Current { get; init; }
+
+    /// <summary>The version of the motion's text the stance was taken on.</summary>
+    public int TextVersion { get; init; } = 1;
 
     // Joined from accounts for presenting and counting.
     public string VoterUri { get; init; } = "";
@@ -124,7 +138,12 @@ public sealed record CommitmentRow
     public DateTimeOffset? DueAt { get; init; }
     public DateTimeOffset? FulfilledAt { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
+    public bool Local { get; init; } = true;
+    public DateTimeOffset? UpdatedAt { get; init; }
     public string Acct { get; init; } = "";
+    public string AccountUri { get; init; } = "";
+
+    public bool IsOverdue(DateTimeOffset now) => FulfilledAt is null && DueAt is { } due && due <= now;
 }
 
 /// <summary>What a member asks for when drafting a motion.</summary>

@@ -48,6 +48,8 @@ public sealed class MotionPublisher(InstanceUrls urls, OutboxWriter outbox)
         Tally = tally,
         TallyId = motion.Uri + "#tally",
         Replies = urls.StatusReplies(author.Username, motion.Id),
+        TextVersion = motion.TextVersion,
+        Outcome = motion.OutcomeUri,
     };
 
     /// <summary>

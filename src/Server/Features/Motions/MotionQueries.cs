@@ -7,7 +7,8 @@ public static class MotionQueries
         m.threshold, m.quorum, m.coop_quorum, m.counting_mode, m.score_min, m.score_max, m.secret_ballot, m.results_before_close,
         m.allied_actors, m.state, m.discussion_ends_at, m.voting_ends_at, m.remind_before, m.opened_at, m.voting_opened_at,
         m.closed_at, m.withdrawn_at, m.tally::text AS tally, m.tally_digest, m.tally_state, m.tally_verified,
-        m.outcome_statement, m.outcome_html, m.outcome_account_id, m.outcome_at, m.review_at, m.created_at, m.updated_at
+        m.outcome_statement, m.outcome_html, m.outcome_account_id, m.outcome_at, m.review_at, m.created_at, m.updated_at,
+        m.text_version, m.outcome_uri, m.reviewed_at
         """;
 
     public const string ById = $"SELECT {Columns} FROM motions m WHERE m.id = @id";
@@ -35,7 +36,7 @@ public static class MotionQueries
 
     public const string StanceColumns = """
         s.id, s.motion_id, s.voter_account_id, s.uri, s.coop, s.choices, s.scores::text AS scores, s.abstain, s.reason, s.receipt,
-        s.proof_value, s.poll_vote, s.published, s.received_at, s.current, a.uri AS voter_uri,
+        s.proof_value, s.poll_vote, s.published, s.received_at, s.current, s.text_version, a.uri AS voter_uri,
         CASE WHEN a.domain IS NULL THEN a.username ELSE a.username || '@' || a.domain END AS voter_acct
         """;
 
@@ -53,9 +54,9 @@ public static class MotionQueries
 
     public const string InsertStance = """
         INSERT INTO motion_stances (id, motion_id, voter_account_id, uri, coop, choices, scores, abstain, reason, receipt, proof_value,
-            document, poll_vote, published, received_at, current)
+            document, poll_vote, published, received_at, current, text_version)
         VALUES (fellows_id(@now), @motionId, @voter, @uri, @coop, @choices, @scores::jsonb, @abstain, @reason, @receipt, @proofValue,
-            @document::jsonb, @pollVote, @published, @now, true)
+            @document::jsonb, @pollVote, @published, @now, true, (SELECT text_version FROM motions WHERE id = @motionId))
         ON CONFLICT (uri) DO NOTHING
         RETURNING id
         """;
@@ -79,10 +80,13 @@ public static class MotionQueries
         VALUES (@motionId, @stanceUri, @voterUri, @reason, @detail, @now)
         """;
 
-    public const string Commitments = """
-        SELECT c.id, c.motion_id, c.account_id, c.uri, c.what, c.for_whom, c.due_at, c.fulfilled_at, c.created_at,
-            CASE WHEN a.domain IS NULL THEN a.username ELSE a.username || '@' || a.domain END AS acct
-        FROM motion_commitments c JOIN accounts a ON a.id = c.account_id
+    public const string Commitments = $"""
+        SELECT {CommitmentColumns} FROM motion_commitments c JOIN accounts a ON a.id = c.account_id
         WHERE c.motion_id = @id ORDER BY c.id
+        """;
+
+    public const string CommitmentColumns = """
+        c.id, c.motion_id, c.account_id, c.uri, c.what, c.for_whom, c.due_at, c.fulfilled_at, c.created_at, c.local, c.updated_at,
+            CASE WHEN a.domain IS NULL THEN a.username ELSE a.username || '@' || a.domain END AS acct, a.uri AS account_uri
         """;
 }

@@ -21,7 +21,8 @@ namespace Fellows.Server.Features.Motions;
 /// </summary>
 public sealed class MotionService(
     NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, MotionPublisher publisher, MotionScheduler scheduler,
-    RemoteActors actors, ILogger<MotionService> logger)
+    RemoteActors actors, MotionLifecyclePublisher lifecyclePublisher, MotionFollowUpScheduler followUps,
+    Discovery.PublicDocumentCache documents, ILogger<MotionService> logger)
 {
     public const int MaxTitle = 200;
     public const int MaxBody = 20_000;
@@ -72,6 +73,7 @@ public sealed class MotionService(
             remindBefore = input.RemindBefore,
             now,
         }, tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(MotionLifecycleQueries.InsertFirstVersion, new { id }, tx, cancellationToken: ct));
         var motion = await LoadAsync(conn, tx, id, ct);
         await tx.CommitAsync(ct);
         return motion!;
@@ -230,17 +232,29 @@ public sealed class MotionService(
             """, new { now = clock.GetUtcNow() }, cancellationToken: ct))).ToList();
     }
 
-    /// <summary>Records a reminder for every eligible member who has not taken a position (once per member).</summary>
+    /// <summary>
+    /// Reminds every eligible member who has not taken a position (once per member): recorded in motion_reminders
+    /// and, in the same transaction, as a notification the member's apps show (see <see cref="Notifications.FellowsNotifications"/>).
+    /// </summary>
     async Task RemindAsync(MotionRow motion, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var reminded = await conn.ExecuteAsync(new CommandDefinition($"""
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var now = clock.GetUtcNow();
+        var reminded = (await conn.QueryAsync<long>(new CommandDefinition($"""
             INSERT INTO motion_reminders (motion_id, account_id, created_at)
             SELECT @id, e.id, @now FROM ({MotionQueries.LocalElectorate}) e
             WHERE NOT EXISTS (SELECT 1 FROM motion_stances s WHERE s.motion_id = @id AND s.voter_account_id = e.id AND s.current)
             ON CONFLICT (motion_id, account_id) DO NOTHING
-            """, new { id = motion.Id, now = clock.GetUtcNow() }, cancellationToken: ct));
-        if (reminded > 0 && logger.IsEnabled(LogLevel.Information)) logger.LogInformation("Reminded {Count} members about motion {Id}", reminded, motion.Id);
+            RETURNING account_id
+            """, new { id = motion.Id, now }, tx, cancellationToken: ct))).ToList();
+        if (reminded.Count > 0 && motion.StatusId is { } statusId)
+        {
+            var from = await conn.ExecuteScalarAsync<long>(new CommandDefinition(MotionLifecycleQueries.SystemAccount, new { uri = urls.InstanceActor }, tx, cancellationToken: ct));
+            await Notifications.NotificationWrites.NotifyManyAsync(conn, tx, reminded, from, Notifications.FellowsNotifications.MotionReminder, statusId, now, ct);
+        }
+        await tx.CommitAsync(ct);
+        if (reminded.Count > 0 && logger.IsEnabled(LogLevel.Information)) logger.LogInformation("Reminded {Count} members about motion {Id}", reminded.Count, motion.Id);
     }
 
     /// <summary>Closes voting: counts every current stance with <see cref="Tally.Count"/>, stores the tally and its digest, federates the result.</summary>
@@ -501,12 +515,20 @@ public sealed class MotionService(
         if (motion is null || !motion.Local || motion.Phase == MotionPhase.Draft && motion.AuthorAccountId != accountId) return Error.NotFound();
         if (!await IsFacilitatorAsync(conn, tx, motion, accountId, ct)) return Error.Forbidden("Only the motion's author or an admin writes the outcome");
         if (motion.Phase != MotionPhase.Closed) return Error.Validation("Validation failed: the outcome is written after the close");
+        var first = motion.OutcomeUri is null;
         await conn.ExecuteAsync(new CommandDefinition("""
             UPDATE motions SET outcome_statement = @statement, outcome_html = @html, outcome_account_id = @accountId, outcome_at = @now,
-                review_at = @reviewAt, updated_at = @now WHERE id = @id
-            """, new { id, statement, html = MotionText.ToHtml(statement), accountId, now, reviewAt }, tx, cancellationToken: ct));
+                review_at = @reviewAt, reviewed_at = NULL, outcome_uri = @outcomeUri, updated_at = @now WHERE id = @id
+            """, new { id, statement, html = MotionText.ToHtml(statement), accountId, now, reviewAt, outcomeUri = MotionRow.OutcomeUriOf(motion.Uri) },
+            tx, cancellationToken: ct));
         motion = (await LoadAsync(conn, tx, id, ct))!;
+        // The outcome goes to every instance that had the motion: followers, allies and every remote voter.
+        var facilitator = await conn.AccountByIdAsync(accountId, tx, ct);
+        var author = await conn.AccountByIdAsync(motion.AuthorAccountId, tx, ct);
+        await lifecyclePublisher.OutcomeAsync(conn, tx, facilitator, author, motion, first, await RemoteVotersAsync(conn, tx, id, ct), ct);
         await tx.CommitAsync(ct);
+        if (motion.ReviewAt is { } review) await followUps.ScheduleReviewAsync(id, review, ct);
+        else await followUps.UnscheduleAsync(MotionFollowUpScheduler.ReviewKey(id), ct);
         return motion;
     }
 
@@ -528,10 +550,16 @@ public sealed class MotionService(
         await conn.ExecuteAsync(new CommandDefinition("""
             INSERT INTO motion_commitments (id, motion_id, account_id, uri, what, for_whom, due_at, created_at)
             VALUES (@cid, @id, @accountId, @uri, @what, @forWhom, @dueAt, @now)
-            """, new { cid, id, accountId, uri = $"{urls.Actor(me.Username)}/commitments/{cid}", what, forWhom = forWhom?.Trim(), dueAt, now },
+            """, new { cid, id, accountId, uri = $"{urls.Actor(me.Username)}/commitments/{cid}", what, forWhom = forWhom?.Trim() is { Length: > 0 } fw ? fw : null, dueAt, now },
             tx, cancellationToken: ct));
+        var commitment = await conn.QuerySingleAsync<CommitmentRow>(new CommandDefinition(MotionLifecycleQueries.CommitmentById, new { commitmentId = cid }, tx, cancellationToken: ct));
+        // Made here on anyone's motion, it travels to the motion's home and every other participating instance.
+        var author = await conn.AccountByIdAsync(motion.AuthorAccountId, tx, ct);
+        await lifecyclePublisher.CommitmentAsync(conn, tx, me, author, motion, commitment, created: true,
+            motion.Local ? await RemoteVotersAsync(conn, tx, id, ct) : [], ct);
         await tx.CommitAsync(ct);
-        return (await CommitmentsAsync(id, ct)).First(c => c.Id == cid);
+        if (dueAt is { } d) await followUps.ScheduleCommitmentDueAsync(cid, d, ct);
+        return commitment;
     }
 
     public async Task<IReadOnlyList<CommitmentRow>> CommitmentsAsync(long id, CancellationToken ct)
@@ -543,11 +571,32 @@ public sealed class MotionService(
     public async Task<Result<CommitmentRow>> FulfilAsync(long accountId, long id, long commitmentId, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var updated = await conn.ExecuteAsync(new CommandDefinition("""
-            UPDATE motion_commitments SET fulfilled_at = coalesce(fulfilled_at, @now) WHERE id = @commitmentId AND motion_id = @id AND account_id = @accountId
-            """, new { commitmentId, id, accountId, now = clock.GetUtcNow() }, cancellationToken: ct));
-        if (updated == 0) return Error.NotFound("Commitment not found among yours");
-        return (await CommitmentsAsync(id, ct)).First(c => c.Id == commitmentId);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var now = clock.GetUtcNow();
+        // Only a commitment made here by the member themselves; fulfilling twice keeps the first date and sends nothing new.
+        var changed = await conn.ExecuteAsync(new CommandDefinition("""
+            UPDATE motion_commitments SET fulfilled_at = @now, updated_at = @now
+            WHERE id = @commitmentId AND (@id = 0 OR motion_id = @id) AND account_id = @accountId AND local AND fulfilled_at IS NULL
+            """, new { commitmentId, id, accountId, now }, tx, cancellationToken: ct));
+        var commitment = await conn.QuerySingleOrDefaultAsync<CommitmentRow>(new CommandDefinition(MotionLifecycleQueries.CommitmentById, new { commitmentId }, tx, cancellationToken: ct));
+        if (commitment is null || commitment.AccountId != accountId || !commitment.Local || (id is not 0 && commitment.MotionId != id))
+            return Error.NotFound("Commitment not found among yours");
+        var me = await conn.AccountByIdAsync(accountId, tx, ct);
+        if (changed > 0)
+        {
+            var motion = (await LoadAsync(conn, tx, commitment.MotionId, ct))!;
+            var author = await conn.AccountByIdAsync(motion.AuthorAccountId, tx, ct);
+            await lifecyclePublisher.CommitmentAsync(conn, tx, me, author, motion, commitment, created: false,
+                motion.Local ? await RemoteVotersAsync(conn, tx, motion.Id, ct) : [], ct);
+        }
+        await tx.CommitAsync(ct);
+        if (changed > 0)
+        {
+            await followUps.UnscheduleAsync(MotionFollowUpScheduler.CommitmentKey(commitmentId), ct);
+            // The actor document shows commitments kept; drop its rendered copy.
+            documents.Invalidate(me.Username);
+        }
+        return commitment;
     }
 
     internal static JsonElement? ParseJson(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();

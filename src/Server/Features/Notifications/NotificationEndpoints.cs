@@ -31,8 +31,8 @@ public static class NotificationEndpoints
         var me = user.RequiredAccountId();
         var q = context.Request.Query;
         var page = PageRequest.From(context.Request, defaultLimit: 40, maxLimit: 80);
-        var types = Values(q, "types");
-        var excludeTypes = Values(q, "exclude_types");
+        var types = FellowsNotifications.Expand(Values(q, "types"));
+        var excludeTypes = FellowsNotifications.Expand(Values(q, "exclude_types"));
         long? fromAccount = null;
         if (q["account_id"].ToString() is { Length: > 0 } accountText)
         {

@@ -23,6 +23,10 @@ public sealed record ApiNotification
     public required string GroupKey { get; init; }
     public required ApiAccount Account { get; init; }
 
+    /// <summary>The Fellows kind behind a notification shown as a Mastodon kind (see <see cref="FellowsNotifications"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? FellowsType { get; init; }
+
     /// <summary>Left out for kinds without a status (follow, follow_request), as Mastodon does.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public ApiStatus? Status { get; init; }
@@ -60,7 +64,8 @@ public sealed class NotificationPresenter(NpgsqlDataSource db, AccountPresenter 
             .Select(r => new ApiNotification
             {
                 Id = ApiResults.Id(r.Id),
-                Type = r.Type,
+                Type = FellowsNotifications.ClientType(r.Type),
+                FellowsType = FellowsNotifications.IsFellows(r.Type) ? r.Type : null,
                 CreatedAt = ApiResults.Date(r.CreatedAt),
                 // Not grouped: every notification is its own group.
                 GroupKey = $"ungrouped-{ApiResults.Id(r.Id)}",

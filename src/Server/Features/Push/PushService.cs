@@ -146,7 +146,8 @@ public sealed class PushService(NpgsqlDataSource db, IDataProtectionProvider pro
         var n = await conn.QuerySingleOrDefaultAsync<PushQueries.Claimed>(new CommandDefinition(PushQueries.Claim, new { id = notificationId }, cancellationToken: ct));
         if (n is null) return;
         var subscriptions = (await conn.QueryAsync<PushSubscriptionRow>(new CommandDefinition(PushQueries.ForNotification,
-            new { accountId = n.AccountId, type = n.Type, from = n.FromAccountId }, cancellationToken: ct))).ToList();
+            // Fellows kinds go to the subscriptions that take the Mastodon kind they are shown as.
+            new { accountId = n.AccountId, type = Notifications.FellowsNotifications.ClientType(n.Type), from = n.FromAccountId }, cancellationToken: ct))).ToList();
         if (subscriptions.Count == 0) return;
         var keys = await KeysAsync(ct);
         // VAPID wants a way to reach the server's operator: an https URL or a mailto: address.
@@ -165,6 +166,10 @@ public sealed class PushService(NpgsqlDataSource db, IDataProtectionProvider pro
             "favourite" => $"{name} favourited your post",
             "poll" => "A poll has ended",
             "update" => $"{name} edited a post",
+            Notifications.FellowsNotifications.MotionReminder => "Take a position before the deadline",
+            Notifications.FellowsNotifications.MotionAmended => "A motion you took a position on was amended",
+            Notifications.FellowsNotifications.OutcomeReview => "Does this decision still stand?",
+            Notifications.FellowsNotifications.CommitmentDue => "A commitment of yours is due",
             _ => "New notification",
         };
         var body = RemoteHtml.ToPlainText(n.Content ?? "");
@@ -177,7 +182,7 @@ public sealed class PushService(NpgsqlDataSource db, IDataProtectionProvider pro
             var payload = JsonSerializer.Serialize(new Dictionary<string, object?>
             {
                 ["access_token"] = token, ["preferred_locale"] = "en", ["notification_id"] = ApiResults.Id(n.Id),
-                ["notification_type"] = n.Type, ["icon"] = n.Avatar ?? $"{urls.Base}/avatars/original/missing.png", ["title"] = title, ["body"] = body,
+                ["notification_type"] = Notifications.FellowsNotifications.ClientType(n.Type), ["icon"] = n.Avatar ?? $"{urls.Base}/avatars/original/missing.png", ["title"] = title, ["body"] = body,
             });
             var subscription = new PushSubscription { Endpoint = s.Endpoint };
             subscription.SetKey(PushEncryptionKeyName.P256DH, s.P256dh);
