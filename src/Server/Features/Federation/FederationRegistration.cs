@@ -50,6 +50,7 @@ public static class FederationRegistration
         services.AddSingleton<IDeliverySender, SignedDeliverySender>();
         services.AddSingleton<InboxProcessor>();
         services.AddSingleton<InboxSignals>();
+        services.AddSingleton<InboxWriter>();
         services.AddHostedService<InboxWorker>();
         return services;
     }

@@ -28,7 +28,7 @@ public static class InboxEndpoints
     static IResult Refuse(int status, string reason) => Results.Json(new { error = reason }, statusCode: status);
 
     public static async Task<IResult> Receive(HttpContext context, string? username, NpgsqlDataSource db,
-        RequestSignatures signatures, InboxSignals signals, TimeProvider clock, ILogger<InboxMarker> logger, CancellationToken ct)
+        RequestSignatures signatures, InboxWriter writer, TimeProvider clock, ILogger<InboxMarker> logger, CancellationToken ct)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = JsonLimits.MaxBytes;
@@ -86,21 +86,18 @@ public static class InboxEndpoints
 
         // Activities without an id (transient ones) are identified by their content, so a replay is still caught.
         var id = activity.Id ?? "urn:sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
-        long? stored;
-        await using (var conn = await db.OpenConnectionAsync(ct))
+        // Answered only once the row has committed (the writer batches concurrent POSTs into one transaction);
+        // a replay is answered 202 too, and stored once.
+        try
         {
-            stored = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(InboxQueries.Insert, new
-            {
-                activityId = id,
-                activityType = activity.Type,
-                actorUri = activity.Actor,
-                keyId,
-                recipient = target.RecipientId,
-                body = System.Text.Encoding.UTF8.GetString(body),
-                now,
-            }, cancellationToken: ct));
+            await writer.StoreAsync(new InboxRow(id, activity.Type, activity.Actor, keyId, target.RecipientId,
+                System.Text.Encoding.UTF8.GetString(body), now), ct);
         }
-        if (stored is not null) signals.ActivityStored();
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            logger.LogWarning(e, "Could not store {Type} {Id}", activity.Type, id);
+            return Refuse(503, "the activity could not be stored; try again later");
+        }
         return Results.Accepted();
     }
 
@@ -122,13 +119,16 @@ static class InboxQueries
         """;
 
     /// <summary>
-    /// Replays collide on the activity id and are dropped (no id comes back). No NOTIFY here: see <see cref="InboxSignals"/>.
+    /// One batch of the <see cref="InboxWriter"/>: replays collide on the activity id and are dropped (no id comes
+    /// back for them), also two rows of one id in the same batch. No NOTIFY here: see <see cref="InboxSignals"/>.
     /// </summary>
-    public const string Insert = """
+    public const string InsertMany = """
         INSERT INTO inbox_activities (activity_id, activity_type, actor_uri, key_id, recipient_account_id, body, received_at, next_attempt_at)
-        VALUES (@activityId, @activityType, @actorUri, @keyId, @recipient, @body, @now, @now)
+        SELECT r.activity_id, r.activity_type, r.actor_uri, r.key_id, r.recipient_account_id, r.body, r.received_at, r.received_at
+        FROM unnest(@ids::text[], @types::text[], @actors::text[], @keys::text[], @recipients::bigint[], @bodies::text[], @times::timestamptz[])
+             AS r (activity_id, activity_type, actor_uri, key_id, recipient_account_id, body, received_at)
         ON CONFLICT (activity_id) DO NOTHING
-        RETURNING id
+        RETURNING activity_id
         """;
 
     public const string Claim = """
@@ -138,6 +138,6 @@ static class InboxQueries
         RETURNING id, activity_id, activity_type, actor_uri, recipient_account_id, body, attempts
         """;
 
-    public const string Done = "UPDATE inbox_activities SET state = 1, processed_at = @now, last_error = NULL WHERE id = @id";
+    public const string Done = "UPDATE inbox_activities SET state = 1, processed_at = @now, last_error = NULL WHERE id = ANY(@ids)";
     public const string Failed = "UPDATE inbox_activities SET state = CASE WHEN attempts >= 5 THEN 2 ELSE 0 END, next_attempt_at = @retryAt, last_error = @error WHERE id = @id";
 }
