@@ -133,6 +133,15 @@ static class LoadHarness
         });
         Step($"signed in {signClock.Elapsed.TotalSeconds:F1} s; POSTing with {options.Concurrency} in flight (keys fetched on first use)");
 
+        if (Environment.GetEnvironmentVariable("FELLOWS_BENCH_WITHOUT_NOTIFY_TRIGGERS") == "1")
+        {
+            // Diagnostic only: what the per-row NOTIFY triggers (streaming, push) cost the inbox worker. A transaction
+            // that NOTIFYs holds PostgreSQL's notify lock through its commit, so such commits cannot share a flush.
+            Step("diagnostic: statuses_stream and notifications_announce triggers disabled");
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await conn.ExecuteAsync(new CommandDefinition(
+                "ALTER TABLE statuses DISABLE TRIGGER statuses_stream; ALTER TABLE notifications DISABLE TRIGGER notifications_announce", cancellationToken: ct));
+        }
         var inboxClock = Stopwatch.StartNew();
         var (serverAtStart, postgresAtStart) = (server.ServerCpu(), server.PostgresCpu());
         report.Inbox = await Metered(server, () => HttpLoad.SendAllAsync("inbox POST", client, requests, HttpStatusCode.Accepted, options.Concurrency, ct));

@@ -51,6 +51,7 @@ public static class FederationRegistration
         services.AddSingleton<InboxProcessor>();
         services.AddSingleton<InboxSignals>();
         services.AddSingleton<InboxWriter>();
+        services.AddSingleton<InboxTargets>();
         services.AddHostedService<InboxWorker>();
         return services;
     }

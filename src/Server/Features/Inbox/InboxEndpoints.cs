@@ -27,17 +27,18 @@ public static class InboxEndpoints
 
     static IResult Refuse(int status, string reason) => Results.Json(new { error = reason }, statusCode: status);
 
-    public static async Task<IResult> Receive(HttpContext context, string? username, NpgsqlDataSource db,
+    public static async Task<IResult> Receive(HttpContext context, string? username, InboxTargets targets,
         RequestSignatures signatures, InboxWriter writer, TimeProvider clock, ILogger<InboxMarker> logger, CancellationToken ct)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = JsonLimits.MaxBytes;
-        byte[] body;
+        ReadOnlyMemory<byte> body;
         try
         {
-            using var buffer = new MemoryStream();
+            // Sized from Content-Length when the sender gave one, and read in place: no growing, no copy at the end.
+            var buffer = new MemoryStream((int)Math.Min(context.Request.ContentLength ?? 4096, JsonLimits.MaxBytes + 1L));
             await context.Request.Body.CopyToAsync(buffer, ct);
-            body = buffer.ToArray();
+            body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -53,12 +54,9 @@ public static class InboxEndpoints
         if (!Uri.TryCreate(activity.Actor, UriKind.Absolute, out var actorUri)) return Refuse(400, "actor is not a URL");
         // One round trip before the (possibly expensive) signature check: is the actor's domain, or a parent
         // domain, suspended here, and does the addressed inbox exist?
-        InboxTarget target;
-        await using (var conn = await db.OpenConnectionAsync(ct))
-        {
-            target = await conn.QuerySingleAsync<InboxTarget>(new CommandDefinition(InboxQueries.Target,
-                new { candidates = RemoteHost.BlockCandidates(RemoteHost.Of(actorUri)).ToArray(), username }, cancellationToken: ct));
-        }
+        // One look before the (possibly expensive) signature check: is the actor's domain, or a parent domain,
+        // suspended here, and does the addressed inbox exist? Concurrent POSTs share the round trip.
+        var target = await targets.FindAsync(RemoteHost.Of(actorUri), username, ct);
         if (target.Blocked) return Refuse(403, "domain is blocked");
         if (username is not null && target.RecipientId is null) return Results.NotFound();
 
@@ -85,13 +83,13 @@ public static class InboxEndpoints
             return Refuse(400, "activity id is not on the actor's origin");
 
         // Activities without an id (transient ones) are identified by their content, so a replay is still caught.
-        var id = activity.Id ?? "urn:sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
+        var id = activity.Id ?? "urn:sha256:" + Convert.ToHexStringLower(SHA256.HashData(body.Span));
         // Answered only once the row has committed (the writer batches concurrent POSTs into one transaction);
         // a replay is answered 202 too, and stored once.
         try
         {
             await writer.StoreAsync(new InboxRow(id, activity.Type, activity.Actor, keyId, target.RecipientId,
-                System.Text.Encoding.UTF8.GetString(body), now), ct);
+                System.Text.Encoding.UTF8.GetString(body.Span), now), ct);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
         {
@@ -101,21 +99,24 @@ public static class InboxEndpoints
         return Results.Accepted();
     }
 
-    sealed record InboxTarget
-    {
-        public required bool Blocked { get; init; }
-        public long? RecipientId { get; init; }
-    }
-
     /// <summary>Category type for the inbox logger.</summary>
     public sealed class InboxMarker;
 }
 
 static class InboxQueries
 {
-    public const string Target = """
-        SELECT EXISTS (SELECT 1 FROM domain_blocks WHERE domain = ANY(@candidates) AND severity = 'suspend') AS blocked,
-               (SELECT id FROM accounts WHERE @username::text IS NOT NULL AND lower(username) = lower(@username) AND domain IS NULL) AS recipient_id
+    /// <summary>
+    /// One batch of <see cref="InboxTargets"/>: per POST (by its 1-based position), whether any of its actor's
+    /// block candidates is suspended, and the addressed local account.
+    /// </summary>
+    public const string Targets = """
+        SELECT r.ord,
+               EXISTS (SELECT 1 FROM unnest(@candidateOrds::int[], @candidates::text[]) AS c (ord, domain)
+                       JOIN domain_blocks d ON d.domain = c.domain AND d.severity = 'suspend'
+                       WHERE c.ord = r.ord) AS blocked,
+               (SELECT a.id FROM accounts a
+                WHERE r.username IS NOT NULL AND lower(a.username) = lower(r.username) AND a.domain IS NULL) AS recipient_id
+        FROM unnest(@usernames::text[]) WITH ORDINALITY AS r (username, ord)
         """;
 
     /// <summary>

@@ -1,5 +1,5 @@
-using System.Threading.Channels;
 using Dapper;
+using Fellows.Server.Database;
 using Npgsql;
 
 namespace Fellows.Server.Features.Inbox;
@@ -24,127 +24,78 @@ public sealed class InboxWriter : IAsyncDisposable
     readonly NpgsqlDataSource _db;
     readonly InboxSignals _signals;
     readonly ILogger<InboxWriter> _logger;
-    readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
-    readonly CancellationTokenSource _stopping = new();
-    readonly Task _loop;
+    readonly GroupedCalls<InboxRow, bool?> _calls;
 
     public InboxWriter(NpgsqlDataSource db, InboxSignals signals, ILogger<InboxWriter> logger)
     {
         (_db, _signals, _logger) = (db, signals, logger);
-        _loop = Task.Run(WriteLoopAsync);
+        _calls = new GroupedCalls<InboxRow, bool?>(WriteAsync, MaxBatch);
     }
 
     /// <summary>The number of INSERT transactions committed so far (a test and diagnostics figure).</summary>
-    public long Commits => Interlocked.Read(ref _commits);
-    long _commits;
+    public long Commits => _calls.Batches;
 
     /// <summary>
     /// Stores <paramref name="row"/> durably; true when it was new, false when its activity id was already stored
     /// (a replay, or a concurrent duplicate delivery). Throws when it could not be stored: the caller must not
-    /// answer 202 then.
+    /// answer 202 then. A client that goes away does not take the row back: it may commit anyway, and a retry is
+    /// then a replay.
     /// </summary>
-    public Task<bool> StoreAsync(InboxRow row, CancellationToken ct)
-    {
-        var pending = new Pending(row);
-        if (!_queue.Writer.TryWrite(pending)) throw new InvalidOperationException("The inbox writer has stopped.");
-        // A client that goes away does not take the row back: it may commit anyway, and a retry is then a replay.
-        return pending.Done.Task.WaitAsync(ct);
-    }
+    public async Task<bool> StoreAsync(InboxRow row, CancellationToken ct) =>
+        await _calls.CallAsync(row, ct) ?? throw new InvalidOperationException($"{row.ActivityId} could not be stored");
 
-    async Task WriteLoopAsync()
+    /// <summary>For each row: true stored, false already there, null not stored (an error).</summary>
+    async Task<IReadOnlyList<bool?>> WriteAsync(IReadOnlyList<InboxRow> batch, CancellationToken ct)
     {
-        var batch = new List<Pending>(MaxBatch);
-        var reader = _queue.Reader;
+        bool?[] isNew;
         try
         {
-            while (await reader.WaitToReadAsync(_stopping.Token))
-            {
-                batch.Clear();
-                while (batch.Count < MaxBatch && reader.TryRead(out var pending)) batch.Add(pending);
-                await WriteAsync(batch);
-            }
+            isNew = Match(batch, await InsertAsync(batch, ct));
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { }
-        finally
+        catch (Exception e) when (batch.Count > 1 && e is NpgsqlException or TimeoutException)
         {
-            var stopped = new InvalidOperationException("The inbox writer has stopped.");
-            foreach (var pending in batch) pending.Done.TrySetException(stopped);
-            while (reader.TryRead(out var left)) left.Done.TrySetException(stopped);
-        }
-    }
-
-    async Task WriteAsync(List<Pending> batch)
-    {
-        try
-        {
-            var stored = await InsertAsync(batch);
-            Complete(batch, stored);
-        }
-        catch (Exception e) when (batch.Count > 1 && e is NpgsqlException or TimeoutException or InvalidOperationException)
-        {
-            // One bad row (say, its recipient deleted meanwhile) must not refuse every POST of its batch:
-            // write them one by one, so only that one fails.
+            // One bad row (say, its recipient deleted meanwhile) must not refuse every POST of its batch: write
+            // them one by one, so only that one fails. Its POST is answered 503 and the sender tries again.
             _logger.LogDebug(e, "Inbox batch of {Count} failed; storing its rows one by one", batch.Count);
-            foreach (var pending in batch)
+            isNew = new bool?[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
             {
-                List<Pending> single = [pending];
-                try { Complete(single, await InsertAsync(single)); }
-                catch (Exception one) when (one is NpgsqlException or TimeoutException or InvalidOperationException)
+                try { isNew[i] = Match([batch[i]], await InsertAsync([batch[i]], ct))[0]; }
+                catch (Exception one) when (one is NpgsqlException or TimeoutException)
                 {
-                    pending.Done.TrySetException(one);
+                    _logger.LogWarning(one, "Could not store {Type} {Id}", batch[i].ActivityType, batch[i].ActivityId);
+                    isNew[i] = null;
                 }
             }
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or OperationCanceledException)
-        {
-            foreach (var pending in batch) pending.Done.TrySetException(e);
-        }
+        if (isNew.Contains(true)) _signals.ActivityStored();
+        return isNew;
     }
 
-    void Complete(List<Pending> batch, HashSet<string> stored)
+    /// <summary>Rows of the same activity id in one batch: the first is the one stored, the rest are replays.</summary>
+    static bool?[] Match(IReadOnlyList<InboxRow> batch, HashSet<string> stored)
     {
-        // Rows of the same activity id in one batch: the first one the database stored is "new", the rest replays.
-        var any = false;
-        foreach (var pending in batch)
-        {
-            var isNew = stored.Remove(pending.Row.ActivityId);
-            any |= isNew;
-            pending.Done.TrySetResult(isNew);
-        }
-        if (any) _signals.ActivityStored();
+        var isNew = new bool?[batch.Count];
+        for (var i = 0; i < batch.Count; i++) isNew[i] = stored.Remove(batch[i].ActivityId);
+        return isNew;
     }
 
-    async Task<HashSet<string>> InsertAsync(List<Pending> batch)
+    async Task<HashSet<string>> InsertAsync(IReadOnlyList<InboxRow> batch, CancellationToken ct)
     {
         var n = batch.Count;
         var (ids, types, actors, keys, recipients, bodies, times) =
             (new string[n], new string[n], new string[n], new string?[n], new long?[n], new string[n], new DateTimeOffset[n]);
         for (var i = 0; i < n; i++)
         {
-            var row = batch[i].Row;
+            var row = batch[i];
             (ids[i], types[i], actors[i], keys[i], recipients[i], bodies[i], times[i]) =
                 (row.ActivityId, row.ActivityType, row.ActorUri, row.KeyId, row.RecipientAccountId, row.Body, row.ReceivedAt);
         }
-        await using var conn = await _db.OpenConnectionAsync(_stopping.Token);
+        await using var conn = await _db.OpenConnectionAsync(ct);
         var stored = await conn.QueryAsync<string>(new CommandDefinition(InboxQueries.InsertMany,
-            new { ids, types, actors, keys, recipients, bodies, times }, cancellationToken: _stopping.Token));
-        Interlocked.Increment(ref _commits);
+            new { ids, types, actors, keys, recipients, bodies, times }, cancellationToken: ct));
         return stored.ToHashSet(StringComparer.Ordinal);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _queue.Writer.TryComplete();
-        // Let the rows already handed over be written before the data source goes away.
-        try { await _loop.WaitAsync(TimeSpan.FromSeconds(5)); }
-        catch (TimeoutException) { await _stopping.CancelAsync(); }
-        await _stopping.CancelAsync();
-        await _loop;
-        _stopping.Dispose();
-    }
-
-    sealed record Pending(InboxRow Row)
-    {
-        public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
+    public ValueTask DisposeAsync() => _calls.DisposeAsync();
 }
