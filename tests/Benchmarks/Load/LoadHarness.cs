@@ -153,7 +153,9 @@ static class LoadHarness
                 "SELECT count(*) FROM inbox_activities WHERE state <> 0 AND activity_id LIKE @pattern", new { pattern = $"%/statuses/{runId}-%" }, cancellationToken: ct));
         }
         if (report.Inbox.FirstFailure is { } failure) Step($"first refusal: {failure}");
-        Step($"{report.Inbox.Ok} accepted, {report.InboxPersisted} rows in inbox_activities; waiting for the inbox worker to apply them");
+        var baseline = (report.HealthBefore!.PerSecond + report.HealthAfter!.PerSecond) / 2;
+        Step(string.Create(CultureInfo.InvariantCulture,
+            $"{report.Inbox.Ok} accepted ({report.Inbox.PerSecond:F0}/s, {report.Inbox.PerSecond / baseline:F3} of /health), {report.InboxPersisted} rows in inbox_activities, {report.AppliedDuringPosts} applied meanwhile; waiting for the inbox worker to apply them"));
 
         // The worker applies what the inbox stored; how fast it keeps up is worth knowing, but it is not the inbox figure.
         var pattern = $"%/statuses/{runId}-%";
