@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Dapper;
 using Fellows.Federation.Json;
 using Fellows.Federation.Signatures;
 using Fellows.Federation.Vocabulary;
@@ -52,8 +51,6 @@ public static class InboxEndpoints
         if (!RemoteActivity.TryRead(document.RootElement, out var activity, out var error)) return Refuse(400, error);
 
         if (!Uri.TryCreate(activity.Actor, UriKind.Absolute, out var actorUri)) return Refuse(400, "actor is not a URL");
-        // One round trip before the (possibly expensive) signature check: is the actor's domain, or a parent
-        // domain, suspended here, and does the addressed inbox exist?
         // One look before the (possibly expensive) signature check: is the actor's domain, or a parent domain,
         // suspended here, and does the addressed inbox exist? Concurrent POSTs share the round trip.
         var target = await targets.FindAsync(RemoteHost.Of(actorUri), username, ct);
