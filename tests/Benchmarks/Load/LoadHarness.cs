@@ -133,6 +133,15 @@ static class LoadHarness
         });
         Step($"signed in {signClock.Elapsed.TotalSeconds:F1} s; POSTing with {options.Concurrency} in flight (keys fetched on first use)");
 
+        if (Environment.GetEnvironmentVariable("FELLOWS_BENCH_WITHOUT_NOTIFY_TRIGGERS") == "1")
+        {
+            // Diagnostic only: what the per-row NOTIFY triggers (streaming, push) cost the inbox worker. A transaction
+            // that NOTIFYs holds PostgreSQL's notify lock through its commit, so such commits cannot share a flush.
+            Step("diagnostic: statuses_stream and notifications_announce triggers disabled");
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await conn.ExecuteAsync(new CommandDefinition(
+                "ALTER TABLE statuses DISABLE TRIGGER statuses_stream; ALTER TABLE notifications DISABLE TRIGGER notifications_announce", cancellationToken: ct));
+        }
         var inboxClock = Stopwatch.StartNew();
         var (serverAtStart, postgresAtStart) = (server.ServerCpu(), server.PostgresCpu());
         report.Inbox = await Metered(server, () => HttpLoad.SendAllAsync("inbox POST", client, requests, HttpStatusCode.Accepted, options.Concurrency, ct));
@@ -144,7 +153,9 @@ static class LoadHarness
                 "SELECT count(*) FROM inbox_activities WHERE state <> 0 AND activity_id LIKE @pattern", new { pattern = $"%/statuses/{runId}-%" }, cancellationToken: ct));
         }
         if (report.Inbox.FirstFailure is { } failure) Step($"first refusal: {failure}");
-        Step($"{report.Inbox.Ok} accepted, {report.InboxPersisted} rows in inbox_activities; waiting for the inbox worker to apply them");
+        var baseline = (report.HealthBefore!.PerSecond + report.HealthAfter!.PerSecond) / 2;
+        Step(string.Create(CultureInfo.InvariantCulture,
+            $"{report.Inbox.Ok} accepted ({report.Inbox.PerSecond:F0}/s, {report.Inbox.PerSecond / baseline:F3} of /health), {report.InboxPersisted} rows in inbox_activities, {report.AppliedDuringPosts} applied meanwhile; waiting for the inbox worker to apply them"));
 
         // The worker applies what the inbox stored; how fast it keeps up is worth knowing, but it is not the inbox figure.
         var pattern = $"%/statuses/{runId}-%";

@@ -86,8 +86,10 @@ public static class ActivityPubEndpoints
         if (json is null) return other ?? Results.NotFound();
         if (FetchAuthorization.IsUnsignedInAuthorizedMode(request.HttpContext))
             return Json(KeyOnly(JsonNode.Parse(json)!.AsObject()));
-        return Results.Text(json, ActivityStreams.ActivityJson + "; charset=utf-8");
+        return Results.Bytes(json, ActorContentType);
     }
+
+    const string ActorContentType = ActivityStreams.ActivityJson + "; charset=utf-8";
 
     static readonly string[] KeyOnlyProperties =
         ["@context", "id", "type", "preferredUsername", "inbox", "outbox", "endpoints", "publicKey", "assertionMethod", "url"];

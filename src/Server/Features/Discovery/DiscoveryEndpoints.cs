@@ -35,30 +35,34 @@ public static class DiscoveryEndpoints
         if (string.IsNullOrWhiteSpace(resource))
             return Results.BadRequest(new { error = "resource parameter is required" });
 
-        string? jrd;
+        byte[]? jrd;
         if (resource.StartsWith("acct:", StringComparison.OrdinalIgnoreCase) || (!resource.Contains("://", StringComparison.Ordinal) && resource.Contains('@', StringComparison.Ordinal)))
         {
             if (!AccountHandle.TryParse(resource, out var handle)) return Results.BadRequest(new { error = "malformed acct resource" });
             if (!string.Equals(handle.Host, urls.Domain, StringComparison.OrdinalIgnoreCase)) return Results.NotFound();
             // The common case, a member's handle, is answered from the cache.
             jrd = string.Equals(handle.User, urls.Domain, StringComparison.OrdinalIgnoreCase)
-                ? Render(instance.Account, urls)
+                ? Utf8(Render(instance.Account, urls))
                 : await cache.GetOrRenderAsync(PublicDocumentCache.WebFinger, handle.User, async () => Render(await accounts.FindLocalAsync(handle.User, ct), urls));
         }
         else if (resource.TrimEnd('/') == urls.Base || resource == urls.InstanceActor)
         {
-            jrd = Render(instance.Account, urls);
+            jrd = Utf8(Render(instance.Account, urls));
         }
         else if (resource.StartsWith(urls.Base + "/", StringComparison.Ordinal))
         {
             var account = await accounts.FindByUriAsync(resource, ct);
             if (account is null && resource.StartsWith(urls.Base + "/@", StringComparison.Ordinal))
                 account = await accounts.FindLocalAsync(resource[(urls.Base.Length + 2)..], ct);
-            jrd = Render(account, urls);
+            jrd = Utf8(Render(account, urls));
         }
         else jrd = null;
-        return jrd is null ? Results.NotFound() : Results.Text(jrd, Jrd.MediaType + "; charset=utf-8");
+        return jrd is null ? Results.NotFound() : Results.Bytes(jrd, JrdContentType);
     }
+
+    const string JrdContentType = Jrd.MediaType + "; charset=utf-8";
+
+    static byte[]? Utf8(string? text) => text is null ? null : System.Text.Encoding.UTF8.GetBytes(text);
 
     /// <summary>The JRD of a local, live account; null for anyone else.</summary>
     static string? Render(Account? account, InstanceUrls urls)

@@ -16,15 +16,19 @@ public sealed class PublicDocumentCache : IDisposable
 
     static string Key(string kind, string username) => $"{kind}:{username.ToLowerInvariant()}";
 
-    /// <summary>The cached document, or the one <paramref name="render"/> makes (null is not cached: not found, gone).</summary>
-    public async Task<string?> GetOrRenderAsync(string kind, string username, Func<Task<string?>> render)
+    /// <summary>
+    /// The cached document as UTF-8, or the one <paramref name="render"/> makes (null is not cached: not found,
+    /// gone). Kept as bytes so a hit is written to the response as it is, without encoding the text again.
+    /// </summary>
+    public async Task<byte[]?> GetOrRenderAsync(string kind, string username, Func<Task<string?>> render)
     {
         var key = Key(kind, username);
-        if (_cache.TryGetValue(key, out string? cached)) return cached;
+        if (_cache.TryGetValue(key, out byte[]? cached)) return cached;
         var rendered = await render();
-        if (rendered is not null)
-            _cache.Set(key, rendered, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = Lifetime, Size = 1 });
-        return rendered;
+        if (rendered is null) return null;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(rendered);
+        _cache.Set(key, bytes, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = Lifetime, Size = 1 });
+        return bytes;
     }
 
     /// <summary>Forgets everything cached for a member (after a profile edit, alias, move or key change).</summary>

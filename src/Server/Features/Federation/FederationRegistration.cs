@@ -50,6 +50,8 @@ public static class FederationRegistration
         services.AddSingleton<IDeliverySender, SignedDeliverySender>();
         services.AddSingleton<InboxProcessor>();
         services.AddSingleton<InboxSignals>();
+        services.AddSingleton<InboxWriter>();
+        services.AddSingleton<InboxTargets>();
         services.AddHostedService<InboxWorker>();
         return services;
     }

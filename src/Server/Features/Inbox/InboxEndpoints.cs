@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Dapper;
 using Fellows.Federation.Json;
 using Fellows.Federation.Signatures;
 using Fellows.Federation.Vocabulary;
@@ -27,17 +26,18 @@ public static class InboxEndpoints
 
     static IResult Refuse(int status, string reason) => Results.Json(new { error = reason }, statusCode: status);
 
-    public static async Task<IResult> Receive(HttpContext context, string? username, NpgsqlDataSource db,
-        RequestSignatures signatures, InboxSignals signals, TimeProvider clock, ILogger<InboxMarker> logger, CancellationToken ct)
+    public static async Task<IResult> Receive(HttpContext context, string? username, InboxTargets targets,
+        RequestSignatures signatures, InboxWriter writer, TimeProvider clock, ILogger<InboxMarker> logger, CancellationToken ct)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = JsonLimits.MaxBytes;
-        byte[] body;
+        ReadOnlyMemory<byte> body;
         try
         {
-            using var buffer = new MemoryStream();
+            // Sized from Content-Length when the sender gave one, and read in place: no growing, no copy at the end.
+            var buffer = new MemoryStream((int)Math.Min(context.Request.ContentLength ?? 4096, JsonLimits.MaxBytes + 1L));
             await context.Request.Body.CopyToAsync(buffer, ct);
-            body = buffer.ToArray();
+            body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -51,14 +51,9 @@ public static class InboxEndpoints
         if (!RemoteActivity.TryRead(document.RootElement, out var activity, out var error)) return Refuse(400, error);
 
         if (!Uri.TryCreate(activity.Actor, UriKind.Absolute, out var actorUri)) return Refuse(400, "actor is not a URL");
-        // One round trip before the (possibly expensive) signature check: is the actor's domain, or a parent
-        // domain, suspended here, and does the addressed inbox exist?
-        InboxTarget target;
-        await using (var conn = await db.OpenConnectionAsync(ct))
-        {
-            target = await conn.QuerySingleAsync<InboxTarget>(new CommandDefinition(InboxQueries.Target,
-                new { candidates = RemoteHost.BlockCandidates(RemoteHost.Of(actorUri)).ToArray(), username }, cancellationToken: ct));
-        }
+        // One look before the (possibly expensive) signature check: is the actor's domain, or a parent domain,
+        // suspended here, and does the addressed inbox exist? Concurrent POSTs share the round trip.
+        var target = await targets.FindAsync(RemoteHost.Of(actorUri), username, ct);
         if (target.Blocked) return Refuse(403, "domain is blocked");
         if (username is not null && target.RecipientId is null) return Results.NotFound();
 
@@ -85,29 +80,20 @@ public static class InboxEndpoints
             return Refuse(400, "activity id is not on the actor's origin");
 
         // Activities without an id (transient ones) are identified by their content, so a replay is still caught.
-        var id = activity.Id ?? "urn:sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
-        long? stored;
-        await using (var conn = await db.OpenConnectionAsync(ct))
+        var id = activity.Id ?? "urn:sha256:" + Convert.ToHexStringLower(SHA256.HashData(body.Span));
+        // Answered only once the row has committed (the writer batches concurrent POSTs into one transaction);
+        // a replay is answered 202 too, and stored once.
+        try
         {
-            stored = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(InboxQueries.Insert, new
-            {
-                activityId = id,
-                activityType = activity.Type,
-                actorUri = activity.Actor,
-                keyId,
-                recipient = target.RecipientId,
-                body = System.Text.Encoding.UTF8.GetString(body),
-                now,
-            }, cancellationToken: ct));
+            await writer.StoreAsync(new InboxRow(id, activity.Type, activity.Actor, keyId, target.RecipientId,
+                System.Text.Encoding.UTF8.GetString(body.Span), now), ct);
         }
-        if (stored is not null) signals.ActivityStored();
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            logger.LogWarning(e, "Could not store {Type} {Id}", activity.Type, id);
+            return Refuse(503, "the activity could not be stored; try again later");
+        }
         return Results.Accepted();
-    }
-
-    sealed record InboxTarget
-    {
-        public required bool Blocked { get; init; }
-        public long? RecipientId { get; init; }
     }
 
     /// <summary>Category type for the inbox logger.</summary>
@@ -116,19 +102,31 @@ public static class InboxEndpoints
 
 static class InboxQueries
 {
-    public const string Target = """
-        SELECT EXISTS (SELECT 1 FROM domain_blocks WHERE domain = ANY(@candidates) AND severity = 'suspend') AS blocked,
-               (SELECT id FROM accounts WHERE @username::text IS NOT NULL AND lower(username) = lower(@username) AND domain IS NULL) AS recipient_id
+    /// <summary>
+    /// One batch of <see cref="InboxTargets"/>: per POST (by its 1-based position), whether any of its actor's
+    /// block candidates is suspended, and the addressed local account.
+    /// </summary>
+    public const string Targets = """
+        SELECT r.ord,
+               EXISTS (SELECT 1 FROM unnest(@candidateOrds::int[], @candidates::text[]) AS c (ord, domain)
+                       JOIN domain_blocks d ON d.domain = c.domain AND d.severity = 'suspend'
+                       WHERE c.ord = r.ord) AS blocked,
+               (SELECT a.id FROM accounts a
+                WHERE r.username IS NOT NULL AND lower(a.username) = lower(r.username) AND a.domain IS NULL) AS recipient_id
+        FROM unnest(@usernames::text[]) WITH ORDINALITY AS r (username, ord)
         """;
 
     /// <summary>
-    /// Replays collide on the activity id and are dropped (no id comes back). No NOTIFY here: see <see cref="InboxSignals"/>.
+    /// One batch of the <see cref="InboxWriter"/>: replays collide on the activity id and are dropped (no id comes
+    /// back for them), also two rows of one id in the same batch. No NOTIFY here: see <see cref="InboxSignals"/>.
     /// </summary>
-    public const string Insert = """
+    public const string InsertMany = """
         INSERT INTO inbox_activities (activity_id, activity_type, actor_uri, key_id, recipient_account_id, body, received_at, next_attempt_at)
-        VALUES (@activityId, @activityType, @actorUri, @keyId, @recipient, @body, @now, @now)
+        SELECT r.activity_id, r.activity_type, r.actor_uri, r.key_id, r.recipient_account_id, r.body, r.received_at, r.received_at
+        FROM unnest(@ids::text[], @types::text[], @actors::text[], @keys::text[], @recipients::bigint[], @bodies::text[], @times::timestamptz[])
+             AS r (activity_id, activity_type, actor_uri, key_id, recipient_account_id, body, received_at)
         ON CONFLICT (activity_id) DO NOTHING
-        RETURNING id
+        RETURNING activity_id
         """;
 
     public const string Claim = """
@@ -138,6 +136,6 @@ static class InboxQueries
         RETURNING id, activity_id, activity_type, actor_uri, recipient_account_id, body, attempts
         """;
 
-    public const string Done = "UPDATE inbox_activities SET state = 1, processed_at = @now, last_error = NULL WHERE id = @id";
+    public const string Done = "UPDATE inbox_activities SET state = 1, processed_at = @now, last_error = NULL WHERE id = ANY(@ids)";
     public const string Failed = "UPDATE inbox_activities SET state = CASE WHEN attempts >= 5 THEN 2 ELSE 0 END, next_attempt_at = @retryAt, last_error = @error WHERE id = @id";
 }
