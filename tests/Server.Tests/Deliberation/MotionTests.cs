@@ -232,9 +232,20 @@ public class MotionTests
             review_at = (_clockA.GetUtcNow() + TimeSpan.FromDays(90)).ToString("O", CultureInfo.InvariantCulture),
         });
         Assert.That(outcome.GetProperty("outcome").GetProperty("statement_html").GetString(), Does.Contain("<em>revise</em>"));
+        // The profile others see (Mastodon's Account entity) carries commitments kept and open, not follower counts.
+        async Task<(int Kept, int Open)> CommitmentsOnProfileAsync()
+        {
+            var account = await _ann.GetJsonAsync($"/api/v1/accounts/{_amy.AccountId}");
+            Assert.That(account.GetProperty("followers_count").GetInt32(), Is.Zero, "follower counts are the member's own business");
+            var fellows = account.GetProperty("fellows");
+            return (fellows.GetProperty("commitments_kept").GetInt32(), fellows.GetProperty("commitments_open").GetInt32());
+        }
+        var before = await CommitmentsOnProfileAsync();
         var commitment = await _amy.PostJsonAsync($"{Motions}/{id}/commitments", new { what = "Draft a revision", for_whom = "the co-op" });
+        Assert.That(await CommitmentsOnProfileAsync(), Is.EqualTo((before.Kept, before.Open + 1)));
         var fulfilled = await _amy.PostJsonAsync($"{Motions}/{id}/commitments/{commitment.GetProperty("id").GetString()}/fulfil");
         Assert.That(fulfilled.GetProperty("fulfilled_at").ValueKind, Is.EqualTo(JsonValueKind.String));
+        Assert.That(await CommitmentsOnProfileAsync(), Is.EqualTo((before.Kept + 1, before.Open)));
         var (notYours, _) = await SendAsync(_ann, HttpMethod.Post, $"{Motions}/{id}/commitments/{commitment.GetProperty("id").GetString()}/fulfil");
         Assert.That(notYours, Is.EqualTo(HttpStatusCode.NotFound));
         Assert.That((await _ann.GetJsonAsync($"{Motions}/{id}/commitments")).GetArrayLength(), Is.EqualTo(1));

@@ -13,7 +13,9 @@ public sealed class AccountPresenter(NpgsqlDataSource db, InstanceUrls urls)
                coalesce(st.followers_count, 0) AS followers_count,
                coalesce(st.following_count, 0) AS following_count,
                coalesce(st.statuses_count, 0) AS statuses_count,
-               (SELECT s.created_at FROM statuses s WHERE s.account_id = a.id AND s.deleted_at IS NULL ORDER BY s.id DESC LIMIT 1) AS last_status_at
+               (SELECT s.created_at FROM statuses s WHERE s.account_id = a.id AND s.deleted_at IS NULL ORDER BY s.id DESC LIMIT 1) AS last_status_at,
+               (SELECT count(*)::int FROM motion_commitments mc WHERE mc.account_id = a.id AND mc.fulfilled_at IS NOT NULL) AS commitments_kept,
+               (SELECT count(*)::int FROM motion_commitments mc WHERE mc.account_id = a.id AND mc.fulfilled_at IS NULL) AS commitments_open
         FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id
         WHERE a.id = ANY(@ids)
         """;
@@ -75,6 +77,7 @@ public sealed class AccountPresenter(NpgsqlDataSource db, InstanceUrls urls)
             Noindex = !a.Indexable,
             Emojis = [],
             Fields = Account.ParseFields(a.Fields).Select(f => new ApiField(f.Name, f.Value, null)).ToList(),
+            Fellows = new ApiAccountFellows(counts.CommitmentsKept, counts.CommitmentsOpen),
         };
     }
 
@@ -84,5 +87,7 @@ public sealed class AccountPresenter(NpgsqlDataSource db, InstanceUrls urls)
         public required int FollowingCount { get; init; }
         public required int StatusesCount { get; init; }
         public DateTimeOffset? LastStatusAt { get; init; }
+        public required int CommitmentsKept { get; init; }
+        public required int CommitmentsOpen { get; init; }
     }
 }

@@ -40,9 +40,15 @@ public sealed record ApiAccount
     public required IReadOnlyList<ApiField> Fields { get; init; }
     public ApiAccount? Moved { get; init; }
 
+    /// <summary>What a Fellows profile shows in place of follower counts (an extension; apps ignore it).</summary>
+    public ApiAccountFellows? Fellows { get; init; }
+
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ApiAccountSource? Source { get; init; }
 }
+
+/// <summary>Commitments this server knows the account has kept and still has open, from deliberation outcomes.</summary>
+public sealed record ApiAccountFellows(int CommitmentsKept, int CommitmentsOpen);
 
 public sealed record ApiMention(string Id, string Username, string Url, string Acct);
 
