@@ -150,6 +150,54 @@ public class PushApiTests
     }
 
     [Test]
+    public async Task A_notification_missed_while_the_listener_was_down_is_pushed_after_it_reconnects()
+    {
+        var jon = await _instance.CreateMemberAsync("jon");
+        var kit = await _instance.CreateMemberAsync("kit");
+        using var receiver = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var q = receiver.ExportParameters(false).Q;
+        var auth = RandomNumberGenerator.GetBytes(16);
+        await jon.PostJsonAsync("/api/v1/push/subscription", new
+        {
+            subscription = new { endpoint = $"{_pushUrl}/push/jon", keys = new { p256dh = B64([0x04, .. q.X!, .. q.Y!]), auth = B64(auth) } },
+            data = new { alerts = new { follow = true } },
+        });
+        _received.Clear();
+
+        // A notification stored without its announcement, as when no node was listening: the trigger is off for
+        // this session only (replica role), so nothing is pushed yet.
+        await using var conn = new Npgsql.NpgsqlConnection(_instance.ConnectionString);
+        await conn.OpenAsync();
+        await using (var quiet = new Npgsql.NpgsqlCommand("""
+            SET session_replication_role = replica;
+            INSERT INTO notifications (id, account_id, from_account_id, type, created_at) VALUES (fellows_id(now()), @jon, @kit, 'follow', now()) RETURNING id;
+            """, conn))
+        {
+            quiet.Parameters.AddWithValue("jon", jon.AccountId);
+            quiet.Parameters.AddWithValue("kit", kit.AccountId);
+            var missed = (long)(await quiet.ExecuteScalarAsync())!;
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.That(_received, Is.Empty, "an unannounced notification is not pushed by the live listener");
+
+            // The listeners' connections drop (as in a database restart); on reconnecting, the push worker catches up.
+            await using (var cut = new Npgsql.NpgsqlCommand("""
+                SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND (query LIKE 'LISTEN %' OR query = 'SELECT 1')
+                """, conn))
+                Assert.That((long)(await cut.ExecuteScalarAsync())!, Is.GreaterThan(0), "a listening connection was cut");
+
+            var (_, body) = await Api.EventuallyAsync(async () =>
+            {
+                await Task.Yield();
+                return _received.TryDequeue(out var item) ? new Tuple<Dictionary<string, string>, byte[]>(item.Headers, item.Body) : null;
+            }, "the missed notification's push");
+            using var payload = JsonDocument.Parse(Decrypt(body, receiver, auth));
+            Assert.That(payload.RootElement.GetProperty("notification_type").GetString(), Is.EqualTo("follow"));
+            Assert.That(payload.RootElement.GetProperty("notification_id").GetString(), Is.EqualTo(missed.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+    }
+
+    [Test]
     public async Task Malformed_subscriptions_are_refused()
     {
         var ida = await _instance.CreateMemberAsync("ida");

@@ -251,9 +251,16 @@ static class PushQueries
         """;
 }
 
-/// <summary>Listens for new notifications (a trigger announces each) and pushes them.</summary>
+/// <summary>
+/// Listens for new notifications (a trigger announces each) and pushes them. Announcements made while no node was
+/// listening are lost, so after every (re)connect the worker also looks for recent notifications nobody has claimed
+/// and pushes those: an outage of the listener delays a push, it does not drop it.
+/// </summary>
 public sealed class PushWorker(NpgsqlDataSource db, PushService push, ILogger<PushWorker> log) : BackgroundService
 {
+    /// <summary>Stands for "look for missed notifications" in the queue of ids.</summary>
+    const long CatchUp = -1;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var queue = System.Threading.Channels.Channel.CreateUnbounded<long>();
@@ -261,7 +268,14 @@ public sealed class PushWorker(NpgsqlDataSource db, PushService push, ILogger<Pu
         {
             await foreach (var id in queue.Reader.ReadAllAsync(stoppingToken))
             {
-                try { await push.PushAsync(id, stoppingToken); }
+                try
+                {
+                    if (id == CatchUp)
+                    {
+                        foreach (var missed in await MissedAsync(stoppingToken)) await push.PushAsync(missed, stoppingToken);
+                    }
+                    else await push.PushAsync(id, stoppingToken);
+                }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // One bad subscription or message must not stop pushes for everyone else.
@@ -272,8 +286,24 @@ public sealed class PushWorker(NpgsqlDataSource db, PushService push, ILogger<Pu
         await PostgresListener.RunAsync(db, ["fellows_notification"], e =>
         {
             if (long.TryParse(e.Payload, out var id)) queue.Writer.TryWrite(id);
-        }, null, log, stoppingToken);
+        }, () => queue.Writer.TryWrite(CatchUp), log, stoppingToken);
         queue.Writer.TryComplete();
         try { await sender; } catch (OperationCanceledException) { }
+    }
+
+    /// <summary>
+    /// Unclaimed notifications of the last day for members with a subscription, oldest first. Older ones are no longer
+    /// news worth a push (apps show them when opened); claiming keeps two nodes catching up at once from sending twice.
+    /// The lower bound is the id <c>fellows_id</c> gives that moment, written out so the primary key can be used.
+    /// </summary>
+    async Task<IReadOnlyList<long>> MissedAsync(CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<long>(new CommandDefinition("""
+            SELECT n.id FROM notifications n
+            WHERE n.id > (floor(extract(epoch FROM now() - interval '1 day') * 1000)::bigint << 16) AND n.pushed_at IS NULL
+              AND n.account_id IN (SELECT account_id FROM push_subscriptions)
+            ORDER BY n.id LIMIT 1000
+            """, cancellationToken: ct))).ToList();
     }
 }
