@@ -99,7 +99,8 @@ static class DeliberationHarness
             var port = world.Ports[i / perHost];
             var name = $"m{i % perHost}";
             var actor = RemoteWorld.ActorId(port, name);
-            var choice = Options[(i * 7 + i / 13) % Options.Length];
+            // 60 % alpha, 20 % each of the others, spread over every host: a clear pass under simple majority.
+            var choice = Options[(i % 5) switch { < 3 => 0, 3 => 1, _ => 2 }];
             Interlocked.Increment(ref expected[Array.IndexOf(Options, choice)]);
             var stance = DeliberationWriter.Stance(new LocalStance
             {
@@ -127,11 +128,14 @@ static class DeliberationHarness
         });
         LoadHarness.Step($"signed in {signClock.Elapsed.TotalSeconds:F1} s; POSTing with {concurrency} in flight (each voter's actor and keys fetched on first use)");
 
+        var cpuAtStart = (Server: server.ServerCpu(), Postgres: server.PostgresCpu());
         var clock = Stopwatch.StartNew();
         var posts = await LoadHarness.Metered(server, () => HttpLoad.SendAllAsync("stance POST", client, requests, HttpStatusCode.Accepted, concurrency, ct));
         LoadHarness.Step(string.Create(CultureInfo.InvariantCulture, $"{posts.Ok} of {total} accepted in {posts.Elapsed.TotalSeconds:F1} s ({posts.PerSecond:F0}/s){(posts.FirstFailure is { } f ? "; first refusal: " + f : "")}"));
 
         long counted = 0, rejected = 0;
+        // What PostgreSQL's client backends wait on while the stances are applied, sampled every 250 ms.
+        var waits = new Dictionary<string, long>(StringComparer.Ordinal);
         while (clock.Elapsed < TimeSpan.FromMinutes(15))
         {
             await using var conn = await db.OpenConnectionAsync(ct);
@@ -141,9 +145,15 @@ static class DeliberationHarness
                 "SELECT count(*) FROM motion_rejections WHERE motion_id = @id", new { id = long.Parse(motionId, CultureInfo.InvariantCulture) }, cancellationToken: ct));
             var pending = await conn.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM inbox_activities WHERE state = 0", cancellationToken: ct));
             if (counted + rejected >= total || pending == 0 && posts.Ok == counted + rejected) break;
+            foreach (var (wait, n) in await conn.QueryAsync<(string, long)>(new CommandDefinition("""
+                SELECT coalesce(wait_event_type || ':' || wait_event, 'on CPU'), count(*) FROM pg_stat_activity
+                WHERE backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid() GROUP BY 1
+                """, cancellationToken: ct)))
+                waits[wait] = waits.GetValueOrDefault(wait) + n;
             await Task.Delay(250, ct);
         }
         var applied = clock.Elapsed;
+        var (appliedServerCpu, appliedPostgresCpu) = (server.ServerCpu() - cpuAtStart.Server, server.PostgresCpu() - cpuAtStart.Postgres);
         LoadHarness.Step($"{counted} stances stored as current, {rejected} rejected, {applied.TotalSeconds:F1} s after the first POST");
         if (rejected > 0)
         {
@@ -155,9 +165,10 @@ static class DeliberationHarness
         LoadHarness.Step("closing the motion (POST /close, the facilitator's early close) and waiting for the tally at every ally");
         Volatile.Write(ref closeMarker, 1);
         var closeStart = Stopwatch.GetTimestamp();
+        var closeAnswered = TimeSpan.Zero;
         using (var close = await api.PostAsync($"/api/fellows/v1/motions/{motionId}/close", null, ct))
         {
-            var closeAnswered = Stopwatch.GetElapsedTime(closeStart);
+            closeAnswered = Stopwatch.GetElapsedTime(closeStart);
             if (!close.IsSuccessStatusCode)
                 throw new InvalidOperationException($"closing: {(int)close.StatusCode} {await close.Content.ReadAsStringAsync(ct)}");
             LoadHarness.Step($"close answered in {closeAnswered.TotalSeconds:F2} s");
@@ -203,10 +214,11 @@ static class DeliberationHarness
             | GET /health (baseline: mean of {healthBefore.PerSecond:N0}/s before and {healthAfter.PerSecond:N0}/s after) | {health:N0}/s | 1.000 |
             | stance POSTs accepted (202) | {posts.PerSecond:N0}/s ({posts.Ok} of {total} in {posts.Elapsed.TotalSeconds:F1} s) | {posts.PerSecond / health:F4} |
             | stances applied and stored for counting (first POST → last stored) | {perSecond:N0}/s ({counted} stored, {rejected} rejected, after {applied.TotalSeconds:F1} s) | {perSecond / health:F4} |
-            | close → tally Update received at all {hosts} allies | {toPublished.TotalSeconds:F2} s ({published.Count} of {hosts} hosts) | {toPublished.TotalSeconds * health:N0} /health requests' time |
+            | close → tally Update received at all {hosts} allies | {toPublished.TotalSeconds:F2} s ({published.Count} of {hosts} hosts; POST /close answered in {closeAnswered.TotalSeconds:F2} s) | {toPublished.TotalSeconds * health:N0} × the /health interval |
             | published tally | {check} | |
 
-            Load average (1 min) at the end: {load}; server + PostgreSQL CPU during the POSTs: {posts.ServerCpu.TotalSeconds:F1} + {posts.PostgresCpu.TotalSeconds:F1} s.
+            Load average (1 min) at the end: {load}. Server + PostgreSQL CPU during the POSTs: {posts.ServerCpu.TotalSeconds:F1} + {posts.PostgresCpu.TotalSeconds:F1} s; from the first POST to the last stance stored: {appliedServerCpu.TotalSeconds:F1} + {appliedPostgresCpu.TotalSeconds:F1} s ({(appliedServerCpu + appliedPostgresCpu).TotalMilliseconds * 1000 / Math.Max(1, counted):N0} µs per stance).
+            PostgreSQL client backends while applying (samples every 250 ms, active backends summed): {string.Join(", ", waits.OrderByDescending(w => w.Value).Take(6).Select(w => $"{w.Key} {w.Value}"))}.
             """));
         return published.Count == hosts && check.Contains("matches the", StringComparison.Ordinal) ? 0 : 1;
     }
