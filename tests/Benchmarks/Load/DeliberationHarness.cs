@@ -179,6 +179,9 @@ static class DeliberationHarness
         var lastArrival = published.Values.Select(v => v.At).DefaultIfEmpty(closeStart).Max();
         var toPublished = Stopwatch.GetElapsedTime(closeStart, lastArrival);
         LoadHarness.Step($"tally Update at {published.Count} of {hosts} hosts, the last {toPublished.TotalSeconds:F2} s after the close");
+        await Task.Delay(TimeSpan.FromSeconds(2), ct); // late copies (per-voter inboxes) would still be counted below
+        var updates = world.ReceivedByType.GetValueOrDefault("Update");
+        var updateBytes = published.Values.Select(v => v.Body.Length).DefaultIfEmpty(0).Max();
 
         // Check what arrived: counts add up to every stance, and the digest is what the ballots give.
         string check = "no Update received";
@@ -214,7 +217,7 @@ static class DeliberationHarness
             | GET /health (baseline: mean of {healthBefore.PerSecond:N0}/s before and {healthAfter.PerSecond:N0}/s after) | {health:N0}/s | 1.000 |
             | stance POSTs accepted (202) | {posts.PerSecond:N0}/s ({posts.Ok} of {total} in {posts.Elapsed.TotalSeconds:F1} s) | {posts.PerSecond / health:F4} |
             | stances applied and stored for counting (first POST → last stored) | {perSecond:N0}/s ({counted} stored, {rejected} rejected, after {applied.TotalSeconds:F1} s) | {perSecond / health:F4} |
-            | close → tally Update received at all {hosts} allies | {toPublished.TotalSeconds:F2} s ({published.Count} of {hosts} hosts; POST /close answered in {closeAnswered.TotalSeconds:F2} s) | {toPublished.TotalSeconds * health:N0} × the /health interval |
+            | close → tally Update received at all {hosts} allies | {toPublished.TotalSeconds:F2} s ({published.Count} of {hosts} hosts; POST /close answered in {closeAnswered.TotalSeconds:F2} s; {updates} Update deliveries received in all, {updateBytes / 1024.0:N0} KB each) | {toPublished.TotalSeconds * health:N0} × the /health interval |
             | published tally | {check} | |
 
             Load average (1 min) at the end: {load}. Server + PostgreSQL CPU during the POSTs: {posts.ServerCpu.TotalSeconds:F1} + {posts.PostgresCpu.TotalSeconds:F1} s; from the first POST to the last stance stored: {appliedServerCpu.TotalSeconds:F1} + {appliedPostgresCpu.TotalSeconds:F1} s ({(appliedServerCpu + appliedPostgresCpu).TotalMilliseconds * 1000 / Math.Max(1, counted):N0} µs per stance).
