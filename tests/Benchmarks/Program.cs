@@ -15,6 +15,8 @@ public static class BenchmarkProgram
     {
         if (args.Length > 0 && args[0] == "load")
             return await LoadHarness.RunAsync(args[1..]);
+        if (args.Length > 0 && args[0] == "deliberation")
+            return await DeliberationHarness.RunAsync(args[1..]);
 
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args, MicroConfig.Create());
         return 0;

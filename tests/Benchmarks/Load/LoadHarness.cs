@@ -268,7 +268,7 @@ static class LoadHarness
         return Encoding.UTF8.GetBytes(document.ToJsonString());
     }
 
-    static HttpRequestMessage Signed(Uri target, byte[] body, SigningKey key, SignatureScheme scheme)
+    internal static HttpRequestMessage Signed(Uri target, byte[] body, SigningKey key, SignatureScheme scheme)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(ActivityJson);
@@ -283,7 +283,7 @@ static class LoadHarness
                AND NOT EXISTS (SELECT 1 FROM deliveries WHERE state = 0)
             """, null, TimeSpan.FromMinutes(5), ct);
 
-    static async Task WaitForAsync(NpgsqlDataSource db, string sql, object? args, TimeSpan timeout, CancellationToken ct)
+    internal static async Task WaitForAsync(NpgsqlDataSource db, string sql, object? args, TimeSpan timeout, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -298,14 +298,14 @@ static class LoadHarness
     }
 
     /// <summary>Runs a phase and records the CPU time the server and its PostgreSQL spent on it.</summary>
-    static async Task<LoadResult> Metered(ServerProcess server, Func<Task<LoadResult>> phase)
+    internal static async Task<LoadResult> Metered(ServerProcess server, Func<Task<LoadResult>> phase)
     {
         var (serverBefore, postgresBefore) = (server.ServerCpu(), server.PostgresCpu());
         var result = await phase();
         return result with { ServerCpu = server.ServerCpu() - serverBefore, PostgresCpu = server.PostgresCpu() - postgresBefore };
     }
 
-    static void Step(string message) =>
+    internal static void Step(string message) =>
         Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
 
     static bool TryParse(string[] args, out Options options)

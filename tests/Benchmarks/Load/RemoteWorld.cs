@@ -137,6 +137,7 @@ sealed class RemoteWorld : IAsyncDisposable
             return Results.BadRequest();
         }
         _receivedByType.AddOrUpdate(type ?? "?", 1, (_, n) => n + 1);
+        Received?.Invoke(http.Connection.LocalPort, type, body);
 
         // A delivery the watch refuses gets a 401, as a real server would answer, so the sender may knock again.
         if (_watch is { } watch && type == "Create" && content is not null && content.Contains(watch.Marker, StringComparison.Ordinal)
@@ -144,6 +145,9 @@ sealed class RemoteWorld : IAsyncDisposable
             return Results.StatusCode(StatusCodes.Status401Unauthorized);
         return Results.StatusCode(StatusCodes.Status202Accepted);
     }
+
+    /// <summary>Called with the host's port, the activity type and the body of every delivery, as it arrives.</summary>
+    public Action<int, string?, byte[]>? Received { get; set; }
 
     /// <summary>How many deliveries of each activity type arrived, over the whole run.</summary>
     public IReadOnlyDictionary<string, int> ReceivedByType => _receivedByType;
