@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Running;
 using Fellows.Benchmarks.Load;
 using Fellows.Benchmarks.Micro;
+using Fellows.Benchmarks.Timelines;
 
 namespace Fellows.Benchmarks;
 
@@ -17,6 +18,8 @@ public static class BenchmarkProgram
             return await LoadHarness.RunAsync(args[1..]);
         if (args.Length > 0 && args[0] == "deliberation")
             return await DeliberationHarness.RunAsync(args[1..]);
+        if (args.Length > 0 && args[0] == "timelines")
+            return await TimelineHarness.RunAsync(args[1..]);
 
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args, MicroConfig.Create());
         return 0;

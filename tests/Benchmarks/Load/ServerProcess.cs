@@ -30,7 +30,7 @@ sealed class ServerProcess : IAsyncDisposable
     public string BaseUrl => "http://" + Domain;
     public int ProcessId => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(CancellationToken ct)
+    public static async Task<ServerProcess> StartAsync(CancellationToken ct, IReadOnlyDictionary<string, string>? extraEnvironment = null)
     {
         var port = FreePort();
         var dataDirectory = Path.Combine(Path.GetTempPath(), "fellows-bench-" + Guid.NewGuid().ToString("N")[..8]);
@@ -46,6 +46,7 @@ sealed class ServerProcess : IAsyncDisposable
             ["Instance__Name"] = "Fellows benchmark",
             ["Logging__LogLevel__Default"] = System.Environment.GetEnvironmentVariable("FELLOWS_BENCH_LOG_LEVEL") ?? "Warning",
         };
+        foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string>()) environment[key] = value;
         var process = Launch(environment, []);
         var server = new ServerProcess(process, port, dataDirectory, environment);
         process.OutputDataReceived += (_, e) => server.Append(e.Data);

@@ -82,7 +82,7 @@ static class NotificationQueries
                                                  OR (b.account_id = n.from_account_id AND b.target_account_id = @me))
           AND {NotMuted}
           AND {NotDomainBlocked}
-        ORDER BY CASE WHEN @minId::bigint IS NULL THEN -n.id ELSE n.id END
+        ORDER BY CASE WHEN @minId::bigint IS NULL THEN n.id END DESC, CASE WHEN @minId::bigint IS NOT NULL THEN n.id END
         LIMIT @limit
         """;
 

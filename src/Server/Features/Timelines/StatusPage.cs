@@ -19,9 +19,14 @@ public static class StatusPage
         AND (@minId::bigint IS NULL OR s.id > @minId)
         """;
 
-    /// <summary>The paging order and limit; queries end with it.</summary>
+    /// <summary>
+    /// The paging order and limit; queries end with it. Written so that PostgreSQL folds it to a plain
+    /// <c>ORDER BY s.id DESC</c> (or <c>s.id</c> from min_id) once the parameter is known: the CASE whose condition
+    /// is true becomes the column and the other a constant, which sorts nothing. An index on the id can then answer
+    /// the order and stop after the page (an expression such as <c>-s.id</c> would sort every matching row).
+    /// </summary>
     public const string OrderAndLimit = """
-        ORDER BY CASE WHEN @minId::bigint IS NULL THEN -s.id ELSE s.id END
+        ORDER BY CASE WHEN @minId::bigint IS NULL THEN s.id END DESC, CASE WHEN @minId::bigint IS NOT NULL THEN s.id END
         LIMIT @limit
         """;
 
@@ -36,7 +41,7 @@ public static class StatusPage
         """;
 
     public static string CursorOrderAndLimit(string column) => $"""
-        ORDER BY CASE WHEN @minId::bigint IS NULL THEN -{column} ELSE {column} END
+        ORDER BY CASE WHEN @minId::bigint IS NULL THEN {column} END DESC, CASE WHEN @minId::bigint IS NOT NULL THEN {column} END
         LIMIT @limit
         """;
 

@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Dapper;
+using Fellows.Benchmarks.Load;
+using Fellows.Server.Database;
+using Npgsql;
+
+namespace Fellows.Benchmarks.Timelines;
+
+/// <summary>
+/// <c>timelines</c>: starts a real Fellows server (child process, embedded PostgreSQL in a temporary folder), seeds about
+/// a million statuses from ten thousand accounts with set-based SQL, then measures the client API's read endpoints with
+/// concurrent HTTP requests: requests per second, p50 and p99 latency, each rate as a ratio to /health in the same run.
+/// </summary>
+static class TimelineHarness
+{
+    const string Member = "alice";
+
+    sealed record Options(int Seconds, int Concurrency, int Statuses, int Accounts, int Following, int HoldSeconds, bool Explain);
+
+    static readonly string Usage = """
+        usage: Fellows.Benchmarks timelines [--seconds N] [--concurrency N] [--statuses N] [--accounts N] [--following N] [--hold N] [--explain 1]
+          --seconds      length of each measured phase (default 5)
+          --concurrency  requests in flight (default 32)
+          --statuses     statuses to seed (default 1000000)
+          --accounts     accounts to seed (default 10000)
+          --following    accounts the member follows (default 300)
+          --hold         keep the server up this many seconds at the end, printing how to reach its database (default off)
+          --explain      print EXPLAIN (ANALYZE, BUFFERS) of the timeline queries with the member's parameters (default off)
+        """;
+
+    sealed record Phase(string Name, double PerSecond, double P50, double P99, long Ok, long Failed, string? Failure, TimeSpan ServerCpu, TimeSpan PostgresCpu);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (!TryParse(args, out var o))
+        {
+            await Console.Error.WriteLineAsync(Usage);
+            return 2;
+        }
+        ThreadPool.SetMinThreads(Math.Max(64, o.Concurrency), Math.Max(64, o.Concurrency));
+        var ct = CancellationToken.None;
+        Step("starting the Fellows server (child process, embedded PostgreSQL in a temporary folder)");
+        // One token sends thousands of requests a second here: lift the per-token API limit (Mastodon's 300 per 5 minutes).
+        await using var server = await ServerProcess.StartAsync(ct, new Dictionary<string, string> { ["RateLimits__PermitLimit"] = "1000000000" });
+        await server.RunCliAsync(ct, "accounts", "create", Member, "--email", $"{Member}@bench.test", "--password", "benchmark-password");
+        var token = (await server.RunCliAsync(ct, "tokens", "create", Member)).Trim().Split('\n')[^1].Trim();
+        var embedded = await EmbeddedPostgres.StartAsync(server.DataDirectory, _ => { }, ct);
+        await using var db = NpgsqlDataSource.Create(embedded.ConnectionString);
+        long member;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+            member = await conn.ExecuteScalarAsync<long>("SELECT id FROM accounts WHERE username = @u AND domain IS NULL", new { u = Member });
+
+        var seedClock = Stopwatch.StartNew();
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            foreach (var (label, sql) in TimelineSeed.Statements(server.BaseUrl, o.Accounts, o.Statuses, o.Following))
+            {
+                var clock = Stopwatch.StartNew();
+                await conn.ExecuteAsync(new CommandDefinition(sql, new { member }, commandTimeout: 3600, cancellationToken: ct));
+                Step($"seeded {label} in {clock.Elapsed.TotalSeconds:F1} s");
+            }
+        }
+        var seedTime = seedClock.Elapsed;
+        string shape;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            var counts = (await conn.QueryAsync<(string, long)>("""
+                SELECT 'accounts', count(*) FROM accounts UNION ALL SELECT 'statuses', count(*) FROM statuses
+                UNION ALL SELECT 'boosts', count(*) FROM statuses WHERE reblog_of_id IS NOT NULL
+                UNION ALL SELECT 'replies', count(*) FROM statuses WHERE in_reply_to_id IS NOT NULL
+                UNION ALL SELECT 'status_tags', count(*) FROM status_tags UNION ALL SELECT 'follows', count(*) FROM follows
+                UNION ALL SELECT 'member follows', count(*) FROM follows WHERE account_id = @member
+                UNION ALL SELECT 'favourites', count(*) FROM favourites UNION ALL SELECT 'mentions', count(*) FROM mentions
+                UNION ALL SELECT 'member notifications', count(*) FROM notifications WHERE account_id = @member
+                UNION ALL SELECT 'lists', count(*) FROM lists UNION ALL SELECT 'list_accounts', count(*) FROM list_accounts
+                UNION ALL SELECT 'blocks', count(*) FROM blocks UNION ALL SELECT 'mutes', count(*) FROM mutes
+                UNION ALL SELECT 'database size MB', pg_database_size(current_database()) / 1048576
+                """, new { member })).ToList();
+            shape = string.Join(", ", counts.Select(c => $"{c.Item1} {c.Item2:N0}"));
+        }
+        Step($"seeded in {seedTime.TotalSeconds:F0} s: {shape}");
+
+        // Ids to page from, spread through the member's home history; a list, a thread and an account to read.
+        long[] deep, listIds;
+        long threadId, accountId;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            deep = (await conn.QueryAsync<long>("""
+                SELECT s.id FROM statuses s JOIN follows f ON f.target_account_id = s.account_id AND f.account_id = @member
+                WHERE s.id % 97 = 0 ORDER BY random() LIMIT 200
+                """, new { member })).ToArray();
+            listIds = (await conn.QueryAsync<long>("SELECT id FROM lists WHERE account_id = @member AND NOT exclusive", new { member })).ToArray();
+            threadId = await conn.ExecuteScalarAsync<long>("""
+                SELECT s.id FROM statuses s JOIN follows f ON f.account_id = @member AND f.target_account_id = s.account_id
+                WHERE s.in_reply_to_id IS NOT NULL AND s.visibility = 0 ORDER BY s.id DESC LIMIT 1 OFFSET 10
+                """, new { member });
+            accountId = await conn.ExecuteScalarAsync<long>("SELECT target_account_id FROM follows WHERE account_id = @member ORDER BY target_account_id LIMIT 1 OFFSET 100", new { member });
+        }
+
+        if (o.Explain) await ExplainAsync(db, member, deep, listIds, ct);
+
+        using var client = HttpLoad.CreateClient(server.BaseUrl, o.Concurrency);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var duration = TimeSpan.FromSeconds(o.Seconds);
+        var phases = new List<Phase>();
+        var random = new ThreadLocal<Random>(() => new Random(Environment.CurrentManagedThreadId));
+        long Pick(long[] ids) => ids[random.Value!.Next(ids.Length)];
+
+        var targets = new (string Name, Func<string> Url)[]
+        {
+            ("GET /health (baseline)", () => "/health"),
+            ("home, first page (limit=40)", () => "/api/v1/timelines/home?limit=40"),
+            ("home, deep page (max_id in history, limit=40)", () => $"/api/v1/timelines/home?limit=40&max_id={Pick(deep)}"),
+            ("public (limit=40)", () => "/api/v1/timelines/public?limit=40"),
+            ("public, local only (limit=40)", () => "/api/v1/timelines/public?local=true&limit=40"),
+            ("public, deep page (max_id)", () => $"/api/v1/timelines/public?limit=40&max_id={Pick(deep)}"),
+            ("tag #tag5 (limit=40)", () => "/api/v1/timelines/tag/tag5?limit=40"),
+            ("list (limit=40)", () => $"/api/v1/timelines/list/{Pick(listIds)}?limit=40"),
+            ("account statuses (limit=40)", () => $"/api/v1/accounts/{accountId}/statuses?limit=40"),
+            ("notifications (limit=40)", () => "/api/v1/notifications?limit=40"),
+            ("status context (a reply)", () => $"/api/v1/statuses/{threadId}/context"),
+            ("search statuses (q=bicycles)", () => "/api/v2/search?q=bicycles&type=statuses&limit=20"),
+            ("search accounts (q=user42)", () => "/api/v2/search?q=user42&type=accounts&limit=20"),
+            ("GET /health (baseline again)", () => "/health"),
+        };
+        var load = Load();
+        foreach (var (name, url) in targets)
+        {
+            Step(name);
+            phases.Add(await MeasureAsync(server, client, name, url, duration, o.Concurrency, ct));
+            var p = phases[^1];
+            Step($"  {p.PerSecond:F0}/s, p50 {p.P50:F1} ms, p99 {p.P99:F1} ms, {p.Failed} failed {p.Failure}");
+        }
+        var loadAfter = Load();
+
+        var baseline = (phases[0].PerSecond + phases[^1].PerSecond) / 2;
+        var report = new StringBuilder();
+        report.AppendLine(CultureInfo.InvariantCulture, $"Seed: {shape}; seeded in {seedTime.TotalSeconds:F0} s.");
+        report.AppendLine(CultureInfo.InvariantCulture, $"Concurrency {o.Concurrency}, {o.Seconds} s per phase; load average before {load}, after {loadAfter}; /health baseline {baseline:F0}/s (mean of {phases[0].PerSecond:F0} and {phases[^1].PerSecond:F0}).");
+        report.AppendLine();
+        report.AppendLine("| endpoint | requests/s | ratio to /health | p50 ms | p99 ms | server + PostgreSQL CPU per request | failed |");
+        report.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var p in phases)
+            report.AppendLine(CultureInfo.InvariantCulture,
+                $"| {p.Name} | {p.PerSecond:N0} | {p.PerSecond / baseline:F3} | {p.P50:F1} | {p.P99:F1} | {Micro(p.ServerCpu, p.Ok)} + {Micro(p.PostgresCpu, p.Ok)} µs | {p.Failed} |");
+        Console.WriteLine();
+        Console.WriteLine(report);
+
+        if (o.HoldSeconds > 0)
+        {
+            Console.WriteLine($"holding for {o.HoldSeconds} s; database: {embedded.ConnectionString}; member id {member}; token {token}; base {server.BaseUrl}");
+            await Task.Delay(TimeSpan.FromSeconds(o.HoldSeconds), ct);
+        }
+        await embedded.DisposeAsync();
+        return phases.Any(p => p.Failed > 0) ? 1 : 0;
+    }
+
+    static string Micro(TimeSpan cpu, long requests) => requests == 0 ? "-" : (cpu.TotalMicroseconds / requests).ToString("F0", CultureInfo.InvariantCulture);
+
+    static string Load()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "?"; }
+    }
+
+    static async Task<Phase> MeasureAsync(ServerProcess server, HttpClient client, string name, Func<string> url, TimeSpan duration, int concurrency, CancellationToken ct)
+    {
+        await RunAsync(client, url, TimeSpan.FromSeconds(1), concurrency, ct); // warm-up, not counted
+        var (serverBefore, postgresBefore) = (server.ServerCpu(), server.PostgresCpu());
+        var (latencies, failed, failure, elapsed) = await RunAsync(client, url, duration, concurrency, ct);
+        var serverCpu = server.ServerCpu() - serverBefore;
+        var postgresCpu = server.PostgresCpu() - postgresBefore;
+        latencies.Sort();
+        double Percentile(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
+        return new Phase(name, latencies.Count / elapsed.TotalSeconds, Percentile(0.5), Percentile(0.99), latencies.Count, failed, failure, serverCpu, postgresCpu);
+    }
+
+    static async Task<(List<double>, long, string?, TimeSpan)> RunAsync(HttpClient client, Func<string> url, TimeSpan duration, int concurrency, CancellationToken ct)
+    {
+        var all = new List<double>();
+        long failed = 0;
+        string? failure = null;
+        var clock = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            await Task.Yield();
+            var mine = new List<double>();
+            while (clock.Elapsed < duration)
+            {
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var response = await client.GetAsync(url(), HttpCompletionOption.ResponseContentRead, ct);
+                    if (response.StatusCode == HttpStatusCode.OK)
+                        mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    else
+                    {
+                        Interlocked.Increment(ref failed);
+                        failure ??= $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}";
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref failed);
+                    failure ??= e.Message;
+                }
+            }
+            lock (all) all.AddRange(mine);
+        }).ToList();
+        await Task.WhenAll(workers);
+        return (all, failed, failure, clock.Elapsed);
+    }
+
+    /// <summary>EXPLAIN (ANALYZE, BUFFERS) of the server's own timeline SQL with the member's parameters.</summary>
+    static async Task ExplainAsync(NpgsqlDataSource db, long member, long[] deep, long[] listIds, CancellationToken ct)
+    {
+        var plans = new (string Name, string Sql, object Args)[]
+        {
+            ("home, first page", Server.Features.Timelines.TimelineQueries.Home, new { viewer = member, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
+            ("home, deep page", Server.Features.Timelines.TimelineQueries.Home, new { viewer = member, maxId = (long?)deep[0], sinceId = (long?)null, minId = (long?)null, limit = 40 }),
+            ("public", Server.Features.Timelines.TimelineQueries.Public, new { viewer = member, local = (bool?)null, onlyMedia = false, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
+            ("public local", Server.Features.Timelines.TimelineQueries.Public, new { viewer = member, local = (bool?)true, onlyMedia = false, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
+            ("tag", Server.Features.Timelines.TimelineQueries.Tag, new { viewer = member, any = new[] { "tag5" }, all = Array.Empty<string>(), none = Array.Empty<string>(), local = (bool?)null, onlyMedia = false, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
+        };
+        await using var conn = await db.OpenConnectionAsync(ct);
+        foreach (var (name, sql, args) in plans)
+        {
+            var lines = await conn.QueryAsync<string>(new CommandDefinition("EXPLAIN (ANALYZE, BUFFERS) " + sql, args, commandTimeout: 600, cancellationToken: ct));
+            Console.WriteLine($"---- EXPLAIN {name}");
+            foreach (var line in lines) Console.WriteLine(line);
+        }
+    }
+
+    static void Step(string message) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
+
+    static bool TryParse(string[] args, out Options options)
+    {
+        options = new Options(5, 32, 1_000_000, 10_000, 300, 0, false);
+        for (var i = 0; i < args.Length; i += 2)
+        {
+            if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+                return false;
+            switch (args[i])
+            {
+                case "--seconds" when value > 0: options = options with { Seconds = value }; break;
+                case "--concurrency" when value > 0: options = options with { Concurrency = value }; break;
+                case "--statuses" when value >= 1000: options = options with { Statuses = value }; break;
+                case "--accounts" when value >= 1000: options = options with { Accounts = value }; break;
+                case "--following" when value > 0: options = options with { Following = value }; break;
+                case "--hold": options = options with { HoldSeconds = value }; break;
+                case "--explain": options = options with { Explain = value != 0 }; break;
+                default: return false;
+            }
+        }
+        return true;
+    }
+}
