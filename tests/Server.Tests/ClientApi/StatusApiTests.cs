@@ -22,6 +22,38 @@ public class StatusApiTests
     static Task<HttpResponseMessage> PostStatus(Member m, object body) => m.Api.PostAsJsonAsync(new Uri("/api/v1/statuses", UriKind.Relative), body);
 
     [Test]
+    public async Task Context_lists_visible_ancestors_and_descendants_in_order()
+    {
+        var una = await _instance.CreateMemberAsync("una");
+        var vic = await _instance.CreateMemberAsync("vic");
+        var wes = await _instance.CreateMemberAsync("wes");
+        await vic.PostJsonAsync($"/api/v1/accounts/{una.AccountId}/follow");
+        async Task<string> PostAsync(Member m, string text, string? replyTo = null, string visibility = "public") =>
+            (await m.PostJsonAsync("/api/v1/statuses", new { status = text, in_reply_to_id = replyTo, visibility })).GetProperty("id").GetString()!;
+        static string[] Ids(JsonElement list) => list.EnumerateArray().Select(s => s.GetProperty("id").GetString()!).ToArray();
+
+        var root = await PostAsync(una, "Root");
+        var first = await PostAsync(vic, "@una first reply", root);
+        var second = await PostAsync(una, "@vic second reply", first);
+        var hidden = await PostAsync(una, "followers only reply", first, "private");
+        var aside = await PostAsync(wes, "@vic aside", first);
+        var deeper = await PostAsync(vic, "@una deeper", second);
+        await PostAsync(una, "Unrelated");
+
+        var forVic = await vic.GetJsonAsync($"/api/v1/statuses/{first}/context");
+        var forWes = await wes.GetJsonAsync($"/api/v1/statuses/{first}/context");
+        var ofDeeper = await wes.GetJsonAsync($"/api/v1/statuses/{deeper}/context");
+        Assert.Multiple(() =>
+        {
+            Assert.That(Ids(forVic.GetProperty("ancestors")), Is.EqualTo(new[] { root }));
+            Assert.That(Ids(forVic.GetProperty("descendants")), Is.EqualTo(new[] { second, hidden, aside, deeper }), "a follower sees the followers-only reply");
+            Assert.That(Ids(forWes.GetProperty("descendants")), Is.EqualTo(new[] { second, aside, deeper }), "a stranger does not");
+            Assert.That(Ids(ofDeeper.GetProperty("ancestors")), Is.EqualTo(new[] { root, first, second }));
+            Assert.That(Ids(ofDeeper.GetProperty("descendants")), Is.Empty);
+        });
+    }
+
+    [Test]
     public async Task AccountStatuses_paged_with_link_header_and_filters()
     {
         var ed = await _instance.CreateMemberAsync("ed");

@@ -87,6 +87,11 @@ static class StatusQueries
 
     public const string ReblogBy = $"SELECT {Columns} FROM statuses s WHERE s.account_id = @accountId AND s.reblog_of_id = @statusId AND s.deleted_at IS NULL";
 
+    /// <summary>
+    /// A status's thread for @viewer: ancestors and descendants (100 levels each way) joined to statuses by id, since an
+    /// OR of two IN lists would scan the whole table; an id on both sides (a reply cycle in hostile data) counts once,
+    /// as an ancestor.
+    /// </summary>
     public const string Context = $"""
         WITH RECURSIVE ancestors(id, in_reply_to_id, depth) AS (
             SELECT s.id, s.in_reply_to_id, 0 FROM statuses s WHERE s.id = @id
@@ -97,9 +102,17 @@ static class StatusQueries
             SELECT s.id, 0 FROM statuses s WHERE s.id = @id
             UNION ALL
             SELECT c.id, d.depth + 1 FROM statuses c JOIN descendants d ON c.in_reply_to_id = d.id WHERE d.depth < 100
+        ),
+        thread(id, is_ancestor) AS (
+            SELECT id, bool_or(is_ancestor) FROM (
+                SELECT id, true AS is_ancestor FROM ancestors
+                UNION ALL
+                SELECT id, false FROM descendants) both_ways
+            WHERE id <> @id
+            GROUP BY id
         )
-        SELECT s.id, (s.id IN (SELECT id FROM ancestors)) AS is_ancestor FROM statuses s
-        WHERE (s.id IN (SELECT id FROM ancestors) OR s.id IN (SELECT id FROM descendants)) AND s.id <> @id AND {VisibleTo}
+        SELECT s.id, t.is_ancestor FROM thread t JOIN statuses s ON s.id = t.id
+        WHERE {VisibleTo}
         ORDER BY s.id
         """;
 }
