@@ -70,17 +70,20 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         "Install them (Debian/Ubuntu: 'apt-get install postgresql'; Fedora: 'dnf install postgresql-server'; macOS: 'brew install postgresql')\n" +
         "or point Fellows at an existing server with ConnectionStrings__Main='Host=...;Database=...;Username=...;Password=...'.";
 
-    /// <summary>Starts (creating if needed) the cluster under <paramref name="dataDirectory"/>, or attaches to one already running.</summary>
-    public static async Task<EmbeddedPostgres> StartAsync(string dataDirectory, Action<string> log, CancellationToken ct)
+    /// <summary>
+    /// Starts (creating if needed) the cluster under <paramref name="dataDirectory"/>, or attaches to one already running.
+    /// <paramref name="maxConnections"/> is for a cluster shared by many servers at once (the test suite's).
+    /// </summary>
+    public static async Task<EmbeddedPostgres> StartAsync(string dataDirectory, Action<string> log, CancellationToken ct, int maxConnections = 200)
     {
         var bin = FindBinDirectory() ?? throw new EmbeddedPostgresException(MissingBinariesMessage);
         Directory.CreateDirectory(dataDirectory);
         var pg = new EmbeddedPostgres(Path.GetFullPath(dataDirectory), bin, log);
-        await pg.StartCoreAsync(ct);
+        await pg.StartCoreAsync(maxConnections, ct);
         return pg;
     }
 
-    async Task StartCoreAsync(CancellationToken ct)
+    async Task StartCoreAsync(int maxConnections, CancellationToken ct)
     {
         var password = EnsurePassword();
         if (!File.Exists(Path.Combine(_clusterDir, "PG_VERSION")))
@@ -92,7 +95,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (!IsRunning())
         {
             _log($"Starting embedded PostgreSQL in {_clusterDir}");
-            var options = $"-c listen_addresses='' -c unix_socket_directories='{_socketDir}' -c max_connections=200 " +
+            var options = $"-c listen_addresses='' -c unix_socket_directories='{_socketDir}' -c max_connections={maxConnections} " +
                           "-c shared_buffers=128MB -c fsync=on -c synchronous_commit=on -c jit=off -c plan_cache_mode=force_custom_plan";
             var (code, output) = await RunPgAsync(
                 ["pg_ctl", "-D", _clusterDir, "-l", Path.Combine(_clusterDir, "server.log"), "-o", options, "-w", "-t", "60", "start"], ct);

@@ -32,7 +32,8 @@ public static class TestCluster
         _root = Path.Combine(Path.GetTempPath(), $"fellows-tests-{Environment.ProcessId}");
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
         Directory.CreateDirectory(_root);
-        _cluster = await EmbeddedPostgres.StartAsync(Path.Combine(_root, "pg"), m => TestContext.Progress.WriteLine(m), CancellationToken.None);
+        // Every instance of the run shares this cluster, each with its pools, listeners and workers: room for them all.
+        _cluster = await EmbeddedPostgres.StartAsync(Path.Combine(_root, "pg"), m => TestContext.Progress.WriteLine(m), CancellationToken.None, maxConnections: 1000);
     }
 
     public static async Task StopAsync()

@@ -81,6 +81,20 @@ public sealed class RemoteActors(
     /// <summary>Stores an actor document that has already been checked to come from its own id.</summary>
     public async Task<Account?> StoreAsync(JsonElement document, CancellationToken ct)
     {
+        try
+        {
+            return await StoreOnceAsync(document, ct);
+        }
+        // Two requests storing the same new actor at once (concurrent inbox POSTs from it): one insert wins, and the
+        // other can meet the username-and-domain index, which is not the upsert's arbiter. Storing again updates.
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return await StoreOnceAsync(document, ct);
+        }
+    }
+
+    async Task<Account?> StoreOnceAsync(JsonElement document, CancellationToken ct)
+    {
         if (!RemoteActor.TryRead(document, out var actor, out var error))
         {
             logger.LogInformation("Not an actor: {Error}", error);
