@@ -219,10 +219,10 @@ static class ListQueries
         {StatusPage.OrderAndLimit}
         """;
 
-    /// <summary>Of lists @lists, those owned by @viewer that status @id belongs on (the list stream's test).</summary>
+    /// <summary>Of lists @lists, those status @id belongs on, with their owners (the list stream's test).</summary>
     public const string ListsIncluding = $"""
-        SELECT l.id FROM lists l JOIN statuses s ON s.id = @id
-        WHERE l.id = ANY(@lists) AND l.account_id = @viewer AND {Includes}
+        SELECT l.account_id, l.id FROM lists l JOIN statuses s ON s.id = @id
+        WHERE l.id = ANY(@lists) AND {Includes}
         """;
 
     /// <summary>Of lists @lists, those whose accounts include @author (a deleted post of theirs may be on screen).</summary>

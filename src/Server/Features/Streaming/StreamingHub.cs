@@ -259,19 +259,17 @@ public sealed class StreamingHub(
         return Task.CompletedTask;
     }
 
-    /// <summary>The (owner, list) pairs among the candidates' list streams that the status belongs on.</summary>
+    /// <summary>
+    /// The (owner, list) pairs among the candidates' list streams that the status belongs on, in one query; a stream
+    /// matches only its owner's pair, so a list id heard by someone else (never allowed to subscribe) matches nothing.
+    /// </summary>
     static async Task<HashSet<(long Viewer, long List)>> ListsIncludingAsync(NpgsqlConnection conn, long statusId,
         List<(StreamConnection Connection, StreamSubscription Stream)> candidates, CancellationToken ct)
     {
-        var found = new HashSet<(long, long)>();
-        foreach (var forViewer in candidates.Where(l => l.Stream.ListId is not null).GroupBy(l => l.Connection.Viewer))
-        {
-            var lists = forViewer.Select(l => l.Stream.ListId!.Value).Distinct().ToArray();
-            foreach (var id in await conn.QueryAsync<long>(new CommandDefinition(Lists.ListQueries.ListsIncluding,
-                new { id = statusId, lists, viewer = forViewer.Key }, cancellationToken: ct)))
-                found.Add((forViewer.Key, id));
-        }
-        return found;
+        var lists = candidates.Where(l => l.Stream.ListId is not null).Select(l => l.Stream.ListId!.Value).Distinct().ToArray();
+        if (lists.Length == 0) return [];
+        return (await conn.QueryAsync<(long, long)>(new CommandDefinition(Lists.ListQueries.ListsIncluding,
+            new { id = statusId, lists }, cancellationToken: ct))).ToHashSet();
     }
 
     static async Task<Dictionary<long, AudienceRow>> AudienceAsync(NpgsqlConnection conn, long statusId, long[] viewers, CancellationToken ct) =>
