@@ -130,6 +130,7 @@ public static class FellowsHost
         services.AddSingleton<NotificationPresenter>();
         services.AddApiConventions(builder.Configuration);
         services.AddSingleton<MotionPublisher>();
+        services.AddSingleton<Jobs.OneShotJobs>();
         services.AddSingleton<MotionScheduler>();
         services.AddSingleton<MotionService>();
         services.AddSingleton<MotionPresenter>();
