@@ -143,7 +143,6 @@ public static class FellowsHost
         services.AddSingleton<Features.Groups.GroupService>();
         services.AddSingleton<Features.Groups.GroupAnnouncer>();
         services.AddSingleton<Features.Groups.CoopVouching>();
-        services.AddSingleton<MotionLifecyclePublisher>();
         services.AddSingleton<MotionFollowUpScheduler>();
         services.AddSingleton<MotionLifecycle>();
         services.AddSingleton<MotionLifecycleInbox>();
