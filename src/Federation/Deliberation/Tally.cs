@@ -74,9 +74,10 @@ public static class Tally
         rules.Validate();
         result = null;
         var list = ballots.ToList();
+        var known = new HashSet<string>(rules.EffectiveOptions, StringComparer.Ordinal);
         foreach (var ballot in list)
         {
-            if (ValidateBallot(rules, ballot) is { } problem)
+            if (ValidateBallot(rules, known, ballot) is { } problem)
             {
                 error = $"ballot {ballot.StanceId ?? ballot.Receipt ?? "(unnamed)"}: {problem}";
                 return false;
@@ -100,15 +101,17 @@ public static class Tally
         return keys.Any(k => k is not null && !seen.Add(k));
     }
 
-    /// <summary>Why a published ballot could not have come out of admission under <paramref name="rules"/>; null when it could.</summary>
-    internal static string? ValidateBallot(MotionRules rules, Ballot ballot)
+    /// <summary>
+    /// Why a published ballot could not have come out of admission under <paramref name="rules"/>; null when it
+    /// could. <paramref name="known"/> is the set of <see cref="MotionRules.EffectiveOptions"/>, built once per count.
+    /// </summary>
+    private static string? ValidateBallot(MotionRules rules, HashSet<string> known, Ballot ballot)
     {
         if (rules.SecretBallot
             ? !TallyDigest.IsWellFormedReceipt(ballot.Receipt) || ballot.Voter is not null || ballot.StanceId is not null || ballot.ProofValue is not null
             : ballot.Receipt is not null || ballot.Voter is null || ballot.StanceId is null)
             return rules.SecretBallot ? "a secret ballot names only a receipt" : "a public ballot names its stance and voter";
 
-        var known = new HashSet<string>(rules.EffectiveOptions, StringComparer.Ordinal);
         var consent = rules.Method == DecisionMethod.Consent;
         if (ballot.BlockResolved && !(consent && ballot.Choices is [ConsentPositions.Block]))
             return "only a consent block can be resolved";
@@ -138,8 +141,7 @@ public static class Tally
 
     private static TallyResult CountValid(MotionRules rules, IReadOnlyDictionary<string, int> eligibleByCoop, IReadOnlyList<Ballot> ballots)
     {
-        var ordered = TallyDigest.Order(ballots);
-        var digest = TallyDigest.Compute(ordered);
+        var (ordered, digest) = TallyDigest.OrderAndCompute(ballots);
         var coops = eligibleByCoop.Keys.Union(ordered.Select(b => b.Coop), StringComparer.Ordinal)
             .Order(StringComparer.Ordinal).ToArray();
         var eligible = eligibleByCoop.Values.Sum();
@@ -403,12 +405,12 @@ public static class Tally
     {
         var rejections = new List<Rejection>();
         var candidates = new List<(Stance Stance, Ballot Ballot)>();
+        var known = new HashSet<string>(rules.EffectiveOptions, StringComparer.Ordinal);
 
         foreach (var copies in stances.GroupBy(s => s.Id, StringComparer.Ordinal))
         {
             var list = copies.ToList();
-            var fingerprints = list.Select(Fingerprint).Distinct(StringComparer.Ordinal).Count();
-            if (fingerprints > 1)
+            if (list.Count > 1 && list.Select(Fingerprint).Distinct(StringComparer.Ordinal).Count() > 1)
             {
                 foreach (var copy in list)
                     rejections.Add(new Rejection(copy.Id, copy.Voter, RejectionReason.ConflictingDuplicate, "different stances share this id; none is counted"));
@@ -420,7 +422,7 @@ public static class Tally
 
             var stance = list[0];
             var coop = electorate.CoopOf(stance.Voter);
-            var problem = Check(rules, stance, coop, out var ballot);
+            var problem = Check(rules, known, stance, coop, out var ballot);
             if (problem is { } rejection)
                 rejections.Add(rejection);
             else
@@ -461,7 +463,7 @@ public static class Tally
         return (counted.Select(c => c.Ballot).ToArray(), ordered);
     }
 
-    private static Rejection? Check(MotionRules rules, Stance stance, string? coop, out Ballot? ballot)
+    private static Rejection? Check(MotionRules rules, HashSet<string> known, Stance stance, string? coop, out Ballot? ballot)
     {
         ballot = null;
         if (!string.Equals(stance.InReplyTo, rules.MotionId, StringComparison.Ordinal))
@@ -473,8 +475,6 @@ public static class Tally
         if (rules.SecretBallot && !TallyDigest.IsWellFormedReceipt(stance.Receipt))
             return Reject(stance, RejectionReason.MissingReceipt, "a secret ballot needs a receipt of 64 lowercase hex characters");
 
-        var options = rules.EffectiveOptions;
-        var known = new HashSet<string>(options, StringComparer.Ordinal);
         var choices = stance.Choices;
         var scores = stance.Scores;
         IReadOnlyList<string> normalised;

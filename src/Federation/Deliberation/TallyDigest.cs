@@ -69,12 +69,15 @@ public static class TallyDigest
     /// <summary><c>SHA-256(0x00 ‖ leaf data)</c>.</summary>
     public static byte[] LeafHash(Ballot ballot) => LeafHash(LeafData(ballot));
 
-    /// <summary>The ballots in digest order (ascending leaf hash).</summary>
-    public static IReadOnlyList<Ballot> Order(IEnumerable<Ballot> ballots) =>
-        ballots.Select(b => (Ballot: b, Hash: LeafHash(b)))
-            .OrderBy(x => x.Hash, ByteOrder.Instance)
-            .Select(x => x.Ballot)
-            .ToArray();
+    /// <summary>The ballots in digest order (ascending leaf hash) and their digest, each leaf hashed once.</summary>
+    internal static (IReadOnlyList<Ballot> Ordered, string Digest) OrderAndCompute(IEnumerable<Ballot> ballots)
+    {
+        ArgumentNullException.ThrowIfNull(ballots);
+        var list = ballots.ToArray();
+        var leaves = list.Select(LeafHash).ToArray();
+        Array.Sort(leaves, list, ByteOrder.Instance);
+        return (list, Convert.ToHexStringLower(Root(leaves, 0, leaves.Length)));
+    }
 
     /// <summary>The digest (Merkle root, lowercase hex) of <paramref name="ballots"/>, in any order.</summary>
     public static string Compute(IEnumerable<Ballot> ballots)

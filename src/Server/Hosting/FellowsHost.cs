@@ -130,6 +130,7 @@ public static class FellowsHost
         services.AddSingleton<NotificationPresenter>();
         services.AddApiConventions(builder.Configuration);
         services.AddSingleton<MotionPublisher>();
+        services.AddSingleton<Jobs.OneShotJobs>();
         services.AddSingleton<MotionScheduler>();
         services.AddSingleton<MotionService>();
         services.AddSingleton<MotionPresenter>();
@@ -142,7 +143,6 @@ public static class FellowsHost
         services.AddSingleton<Features.Groups.GroupService>();
         services.AddSingleton<Features.Groups.GroupAnnouncer>();
         services.AddSingleton<Features.Groups.CoopVouching>();
-        services.AddSingleton<MotionLifecyclePublisher>();
         services.AddSingleton<MotionFollowUpScheduler>();
         services.AddSingleton<MotionLifecycle>();
         services.AddSingleton<MotionLifecycleInbox>();

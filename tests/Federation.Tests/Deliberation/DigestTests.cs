@@ -68,6 +68,24 @@ public class DigestTests
     }
 
     [Test]
+    public void Recount_publishes_the_vector_digest_and_the_ballots_in_leaf_hash_order()
+    {
+        var eligible = new Dictionary<string, int> { [CoopA] = 2, [CoopB] = 1 };
+        var forward = Tally.Recount(Rules(DecisionMethod.Majority, "yes", "no"), eligible, Vector);
+        var backward = Tally.Recount(Rules(DecisionMethod.Majority, "yes", "no"), eligible, Vector.Reverse());
+        var hashes = forward.Ballots.Select(b => Convert.ToHexStringLower(TallyDigest.LeafHash(b))).ToArray();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(forward.Digest, Is.EqualTo(VectorDigest));
+            Assert.That(backward.Digest, Is.EqualTo(VectorDigest));
+            Assert.That(hashes, Is.Ordered.Using((IComparer<string>)StringComparer.Ordinal), "ballots in ascending leaf hash order");
+            Assert.That(backward.Ballots, Is.EqualTo(forward.Ballots), "the same order whatever order they came in");
+            Assert.That(forward.Ballots, Is.EquivalentTo(Vector));
+        });
+    }
+
+    [Test]
     public void Compute_empty_is_sha256_of_nothing()
     {
         Assert.That(TallyDigest.Compute([]), Is.EqualTo("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));

@@ -21,40 +21,27 @@ namespace Fellows.Server.Tests.ClientApi;
 [NonParallelizable]
 public class PollApiTests
 {
-    readonly FakeTimeProvider _clockA = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
-    readonly FakeTimeProvider _clockB = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+    ClockedInstances _instances = null!;
+    FakeTimeProvider _clockA = null!;
     FellowsInstance _a = null!;
     FellowsInstance _b = null!;
     Member _ann = null!;
     Member _amy = null!;
     Member _bob = null!;
 
-    static Dictionary<string, string?> Settings() => new()
-    {
-        ["Delivery:BackoffBase"] = "00:00:01",
-        ["Delivery:BackoffCap"] = "00:00:02",
-        ["Delivery:PollInterval"] = "00:00:00.300",
-        // The sweeps would act on their own once the clock passes; the tests rely on each poll's own job.
-        ["Jobs:MotionSweepInterval"] = "01:00:00",
-        ["Jobs:RetrySweepInterval"] = "00:00:02",
-    };
-
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _a = await FellowsInstance.StartAsync("polls-a", b => b.Services.AddSingleton<TimeProvider>(_clockA), Settings());
-        _b = await FellowsInstance.StartAsync("polls-b", b => b.Services.AddSingleton<TimeProvider>(_clockB), Settings());
+        // The sweeps would act on their own once the clock passes; the tests rely on each poll's own job.
+        _instances = await ClockedInstances.StartAsync("polls-a", "polls-b");
+        (_a, _b, _clockA) = (_instances[0], _instances[1], _instances.ClockOf(0));
         _ann = await _a.CreateMemberAsync("ann");
         _amy = await _a.CreateMemberAsync("amy");
         _bob = await _b.CreateMemberAsync("bob");
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _a.DisposeAsync();
-        await _b.DisposeAsync();
-    }
+    public async Task StopAsync() => await _instances.DisposeAsync();
 
     static async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(Member m, HttpMethod method, string path, object? body = null)
     {
@@ -204,8 +191,7 @@ public class PollApiTests
         var scheduler = await _a.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
         var key = PollScheduler.JobKeyFor(long.Parse(id, CultureInfo.InvariantCulture));
         Assert.That(await scheduler.GetJobDetail(key), Is.Not.Null, "the poll's close is a stored job");
-        _clockA.Advance(TimeSpan.FromMinutes(6));
-        _clockB.Advance(TimeSpan.FromMinutes(6));
+        _instances.Advance(TimeSpan.FromMinutes(6));
 
         await Api.EventuallyAsync(async () => (await _amy.GetJsonAsync("/api/v1/notifications?types[]=poll")).EnumerateArray()
             .Any(n => n.GetProperty("status").GetProperty("id").GetString() == status.GetProperty("id").GetString()), "the voter's poll notification");
@@ -321,8 +307,7 @@ public class PollApiTests
         var idOnA = status.GetProperty("poll").GetProperty("id").GetString()!;
         await Api.EventuallyAsync(async () => Counts(await _ann.GetJsonAsync($"/api/v1/polls/{idOnA}")).SequenceEqual(new[] { 0, 1 }), "A to count bob's vote");
 
-        _clockA.Advance(TimeSpan.FromMinutes(11));
-        _clockB.Advance(TimeSpan.FromMinutes(11));
+        _instances.Advance(TimeSpan.FromMinutes(11));
         // B's own job for the remote poll tells bob, whether or not A's closing Update came first.
         await Api.EventuallyAsync(async () => (await _bob.GetJsonAsync("/api/v1/notifications?types[]=poll")).EnumerateArray()
             .Any(n => n.GetProperty("status").GetProperty("uri").GetString() == status.GetProperty("uri").GetString()), "bob's poll notification on B");

@@ -24,10 +24,9 @@ namespace Fellows.Server.Tests.Deliberation;
 [NonParallelizable]
 public class MotionLifecycleTests
 {
-    static DateTimeOffset Start => DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-    readonly FakeTimeProvider _clockA = new(Start);
-    readonly FakeTimeProvider _clockB = new(Start);
-    readonly FakeTimeProvider _clockC = new(Start);
+    ClockedInstances _instances = null!;
+    FakeTimeProvider _clockA = null!;
+    FakeTimeProvider _clockB = null!;
     FellowsInstance _a = null!;
     FellowsInstance _b = null!;
     FellowsInstance _c = null!;
@@ -36,22 +35,12 @@ public class MotionLifecycleTests
     Member _bob = null!;
     Member _cat = null!;
 
-    static Dictionary<string, string?> Settings() => new()
-    {
-        ["Delivery:BackoffBase"] = "00:00:01",
-        ["Delivery:BackoffCap"] = "00:00:02",
-        ["Delivery:PollInterval"] = "00:00:00.300",
-        // Each motion's and follow-up's own Quartz triggers do the work; the safety-net sweep stays out of the way.
-        ["Jobs:MotionSweepInterval"] = "30.00:00:00",
-        ["Jobs:RetrySweepInterval"] = "00:00:02",
-    };
-
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _a = await FellowsInstance.StartAsync("lifecycle-a", b => b.Services.AddSingleton<TimeProvider>(_clockA), Settings());
-        _b = await FellowsInstance.StartAsync("lifecycle-b", b => b.Services.AddSingleton<TimeProvider>(_clockB), Settings());
-        _c = await FellowsInstance.StartAsync("lifecycle-c", b => b.Services.AddSingleton<TimeProvider>(_clockC), Settings());
+        // Each motion's and follow-up's own Quartz triggers do the work; the safety-net sweep stays out of the way.
+        _instances = await ClockedInstances.StartAsync("lifecycle-a", "lifecycle-b", "lifecycle-c");
+        (_a, _b, _c, _clockA, _clockB) = (_instances[0], _instances[1], _instances[2], _instances.ClockOf(0), _instances.ClockOf(1));
         _ann = await _a.CreateMemberAsync("ann");
         _amy = await _a.CreateMemberAsync("amy");
         _bob = await _b.CreateMemberAsync("bob");
@@ -59,21 +48,11 @@ public class MotionLifecycleTests
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _a.DisposeAsync();
-        await _b.DisposeAsync();
-        await _c.DisposeAsync();
-    }
+    public async Task StopAsync() => await _instances.DisposeAsync();
 
     const string Motions = "/api/fellows/v1/motions";
 
-    void Advance(TimeSpan by)
-    {
-        _clockA.Advance(by);
-        _clockB.Advance(by);
-        _clockC.Advance(by);
-    }
+    void Advance(TimeSpan by) => _instances.Advance(by);
 
     static string Iso(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);
 

@@ -27,50 +27,34 @@ namespace Fellows.Server.Tests.Deliberation;
 [NonParallelizable]
 public class MotionTests
 {
-    readonly FakeTimeProvider _clockA = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
-    readonly FakeTimeProvider _clockB = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+    ClockedInstances _instances = null!;
+    FakeTimeProvider _clockA = null!;
+    FakeTimeProvider _clockB = null!;
     FellowsInstance _a = null!;
     FellowsInstance _b = null!;
     Member _ann = null!;
     Member _amy = null!;
     Member _bob = null!;
 
-    static Dictionary<string, string?> Settings() => new()
-    {
-        ["Delivery:BackoffBase"] = "00:00:01",
-        ["Delivery:BackoffCap"] = "00:00:02",
-        ["Delivery:PollInterval"] = "00:00:00.300",
-        // The sweep would close motions on its own once the clock passes; the tests fire each motion's job instead.
-        ["Jobs:MotionSweepInterval"] = "01:00:00",
-        ["Jobs:RetrySweepInterval"] = "00:00:02",
-    };
-
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _a = await FellowsInstance.StartAsync("motions-a", b => b.Services.AddSingleton<TimeProvider>(_clockA), Settings());
-        _b = await FellowsInstance.StartAsync("motions-b", b => b.Services.AddSingleton<TimeProvider>(_clockB), Settings());
+        // The sweep would close motions on its own once the clock passes; the tests fire each motion's job instead.
+        _instances = await ClockedInstances.StartAsync("motions-a", "motions-b");
+        (_a, _b, _clockA, _clockB) = (_instances[0], _instances[1], _instances.ClockOf(0), _instances.ClockOf(1));
         _ann = await _a.CreateMemberAsync("ann");
         _amy = await _a.CreateMemberAsync("amy");
         _bob = await _b.CreateMemberAsync("bob");
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _a.DisposeAsync();
-        await _b.DisposeAsync();
-    }
+    public async Task StopAsync() => await _instances.DisposeAsync();
 
     const string Motions = "/api/fellows/v1/motions";
 
     string BActor => _b.BaseUrl + "/actor";
 
-    void Advance(TimeSpan by)
-    {
-        _clockA.Advance(by);
-        _clockB.Advance(by);
-    }
+    void Advance(TimeSpan by) => _instances.Advance(by);
 
     async Task<JsonElement> DraftAsync(object body) => await _ann.PostJsonAsync(Motions, body);
 

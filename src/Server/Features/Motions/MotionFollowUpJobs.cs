@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fellows.Server.Jobs;
 using Quartz;
 
 namespace Fellows.Server.Features.Motions;
@@ -9,7 +10,7 @@ namespace Fellows.Server.Features.Motions;
 /// work checks that clock itself, so a trigger that fires early or twice does nothing; the motion sweep catches
 /// any that was never stored.
 /// </summary>
-public sealed class MotionFollowUpScheduler(IServiceProvider services, TimeProvider clock)
+public sealed class MotionFollowUpScheduler(OneShotJobs jobs)
 {
     public const string Group = "motion-follow-ups";
 
@@ -23,26 +24,14 @@ public sealed class MotionFollowUpScheduler(IServiceProvider services, TimeProvi
     public Task ScheduleCommitmentDueAsync(long commitmentId, DateTimeOffset at, CancellationToken ct) =>
         ScheduleAsync(CommitmentKey(commitmentId), MotionFollowUpJob.CommitmentDue, commitmentId, at, ct);
 
-    public async Task UnscheduleAsync(JobKey key, CancellationToken ct)
-    {
-        if (services.GetService<ISchedulerFactory>() is not { } factory) return;
-        await (await factory.GetScheduler(ct)).DeleteJob(key, ct);
-    }
+    public Task UnscheduleAsync(JobKey key, CancellationToken ct) => jobs.DeleteAsync(key, ct);
 
-    async Task ScheduleAsync(JobKey key, string kind, long id, DateTimeOffset at, CancellationToken ct)
-    {
-        if (services.GetService<ISchedulerFactory>() is not { } factory) return;
-        var scheduler = await factory.GetScheduler(ct);
-        var job = JobBuilder.Create<MotionFollowUpJob>()
-            .WithIdentity(key)
-            .UsingJobData(MotionFollowUpJob.KindKey, kind)
-            .UsingJobData(MotionFollowUpJob.IdKey, id.ToString(CultureInfo.InvariantCulture))
-            .RequestRecovery()
-            .Build();
-        var now = clock.GetUtcNow();
-        var trigger = TriggerBuilder.Create().WithIdentity(key.Name, Group).ForJob(key).StartAt(at < now ? now : at).Build();
-        await scheduler.ScheduleJob(job, [trigger], new ScheduleJobOptions { Replace = true }, ct);
-    }
+    Task ScheduleAsync(JobKey key, string kind, long id, DateTimeOffset at, CancellationToken ct) =>
+        jobs.ScheduleAsync<MotionFollowUpJob>(
+            key,
+            new Dictionary<string, string> { [MotionFollowUpJob.KindKey] = kind, [MotionFollowUpJob.IdKey] = id.ToString(CultureInfo.InvariantCulture) },
+            at,
+            ct);
 }
 
 /// <summary>Asks members to review an outcome, or reminds a member of an overdue commitment.</summary>

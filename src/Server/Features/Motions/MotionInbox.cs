@@ -98,9 +98,7 @@ public sealed class MotionInbox(
         var check = Tally.Count(motion.Rules(), Electorate.Single(coop, [actor.Uri]), [candidate]);
         if (check.Rejections.Count > 0)
         {
-            var author = await db2.AccountByIdAsync(motion.AuthorAccountId, tx, ct);
-            await InsertRejectionAsync(db2, tx, motion, check.Rejections[0], ct);
-            await publisher.RejectAsync(db2, tx, author, motion, check.Rejections[0], ct);
+            await RejectAsync(db2, tx, motion, check.Rejections[0], ct);
             await tx.CommitAsync(ct);
             return true;
         }
@@ -151,22 +149,25 @@ public sealed class MotionInbox(
 
     async Task RejectAsync(MotionRow motion, Rejection rejection, CancellationToken ct)
     {
-        if (logger.IsEnabled(LogLevel.Information))
-            logger.LogInformation("Rejected stance {Stance} on motion {Motion}: {Reason}", rejection.StanceId, motion.Id, rejection.Code);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var author = await conn.AccountByIdAsync(motion.AuthorAccountId, tx, ct);
-        await InsertRejectionAsync(conn, tx, motion, rejection, ct);
-        await publisher.RejectAsync(conn, tx, author, motion, rejection, ct);
+        await RejectAsync(conn, tx, motion, rejection, ct);
         await tx.CommitAsync(ct);
     }
 
-    Task InsertRejectionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, MotionRow motion, Rejection rejection, CancellationToken ct) =>
-        conn.ExecuteAsync(new CommandDefinition(MotionQueries.InsertRejection, new
+    /// <summary>Records the rejection and queues the Reject to the voter, in the caller's transaction.</summary>
+    async Task RejectAsync(NpgsqlConnection conn, NpgsqlTransaction tx, MotionRow motion, Rejection rejection, CancellationToken ct)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+            logger.LogInformation("Rejected stance {Stance} on motion {Motion}: {Reason}", rejection.StanceId, motion.Id, rejection.Code);
+        var author = await conn.AccountByIdAsync(motion.AuthorAccountId, tx, ct);
+        await conn.ExecuteAsync(new CommandDefinition(MotionQueries.InsertRejection, new
         {
             motionId = motion.Id, stanceUri = rejection.StanceId, voterUri = rejection.Voter, reason = rejection.Code, detail = rejection.Detail,
             now = clock.GetUtcNow(),
         }, tx, cancellationToken: ct));
+        await publisher.RejectAsync(conn, tx, author, motion, rejection, ct);
+    }
 
     /// <summary>
     /// A Question that is a Fellows motion, from its author's own server: kept as a mirror so members here can take

@@ -78,7 +78,7 @@ public static class MotionLifecycleQueries
 /// Every state change and the activity that federates it commit in one transaction.
 /// </summary>
 public sealed class MotionLifecycle(
-    NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, MotionPublisher motionPublisher, MotionLifecyclePublisher publisher,
+    NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, MotionPublisher publisher,
     MotionService motions, ILogger<MotionLifecycle> logger)
 {
     public static readonly IReadOnlyList<string> Positions = [ConsentPositions.Agree, ConsentPositions.Abstain, ConsentPositions.Disagree, ConsentPositions.Block];
@@ -274,7 +274,7 @@ public sealed class MotionLifecycle(
         var author = await conn.AccountByIdAsync(motion.AuthorAccountId, tx, ct);
         var remoteVoters = await RemoteVotersAsync(conn, tx, motion, ct);
         var running = updated.ResultsBeforeClose && updated.Phase == MotionPhase.Voting ? await motions.CountAsync(conn, tx, updated, ct) : null;
-        await motionPublisher.MotionChangedAsync(conn, tx, author, updated, running, created: false, voters: remoteVoters, ct);
+        await publisher.MotionChangedAsync(conn, tx, author, updated, running, created: false, voters: remoteVoters, ct);
         var accepted = (await AmendmentAsync(conn, tx, motion.Id, amendment.Id, ct))!;
         await publisher.AmendmentDecisionAsync(conn, tx, author, updated, accepted, accepted: true, remoteVoters, ct);
         await NotifyStaleStancesAsync(conn, tx, updated, author.Id, ct);

@@ -21,7 +21,7 @@ namespace Fellows.Server.Features.Motions;
 /// </summary>
 public sealed class MotionService(
     NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, MotionPublisher publisher, MotionScheduler scheduler,
-    RemoteActors actors, MotionLifecyclePublisher lifecyclePublisher, MotionFollowUpScheduler followUps,
+    RemoteActors actors, MotionFollowUpScheduler followUps,
     Discovery.PublicDocumentCache documents, ILogger<MotionService> logger)
 {
     public const int MaxTitle = 200;
@@ -525,7 +525,7 @@ public sealed class MotionService(
         // The outcome goes to every instance that had the motion: followers, allies and every remote voter.
         var facilitator = await conn.AccountByIdAsync(accountId, tx, ct);
         var author = await conn.AccountByIdAsync(motion.AuthorAccountId, tx, ct);
-        await lifecyclePublisher.OutcomeAsync(conn, tx, facilitator, author, motion, first, await RemoteVotersAsync(conn, tx, id, ct), ct);
+        await publisher.OutcomeAsync(conn, tx, facilitator, author, motion, first, await RemoteVotersAsync(conn, tx, id, ct), ct);
         await tx.CommitAsync(ct);
         if (motion.ReviewAt is { } review) await followUps.ScheduleReviewAsync(id, review, ct);
         else await followUps.UnscheduleAsync(MotionFollowUpScheduler.ReviewKey(id), ct);
@@ -555,7 +555,7 @@ public sealed class MotionService(
         var commitment = await conn.QuerySingleAsync<CommitmentRow>(new CommandDefinition(MotionLifecycleQueries.CommitmentById, new { commitmentId = cid }, tx, cancellationToken: ct));
         // Made here on anyone's motion, it travels to the motion's home and every other participating instance.
         var author = await conn.AccountByIdAsync(motion.AuthorAccountId, tx, ct);
-        await lifecyclePublisher.CommitmentAsync(conn, tx, me, author, motion, commitment, created: true,
+        await publisher.CommitmentAsync(conn, tx, me, author, motion, commitment, created: true,
             motion.Local ? await RemoteVotersAsync(conn, tx, id, ct) : [], ct);
         await tx.CommitAsync(ct);
         if (dueAt is { } d) await followUps.ScheduleCommitmentDueAsync(cid, d, ct);
@@ -586,7 +586,7 @@ public sealed class MotionService(
         {
             var motion = (await LoadAsync(conn, tx, commitment.MotionId, ct))!;
             var author = await conn.AccountByIdAsync(motion.AuthorAccountId, tx, ct);
-            await lifecyclePublisher.CommitmentAsync(conn, tx, me, author, motion, commitment, created: false,
+            await publisher.CommitmentAsync(conn, tx, me, author, motion, commitment, created: false,
                 motion.Local ? await RemoteVotersAsync(conn, tx, motion.Id, ct) : [], ct);
         }
         await tx.CommitAsync(ct);

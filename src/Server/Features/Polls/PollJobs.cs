@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fellows.Server.Jobs;
 using Quartz;
 
 namespace Fellows.Server.Features.Polls;
@@ -7,7 +8,7 @@ namespace Fellows.Server.Features.Polls;
 /// One durable Quartz job per poll, fired at its end (stored in PostgreSQL, so a restart keeps it). Quartz reads
 /// the host's <see cref="TimeProvider"/>, so a test clock drives it; the job checks that clock too.
 /// </summary>
-public sealed class PollScheduler(IServiceProvider services, ILogger<PollScheduler> logger)
+public sealed class PollScheduler(OneShotJobs jobs, ILogger<PollScheduler> logger)
 {
     public const string Group = "polls";
 
@@ -15,16 +16,8 @@ public sealed class PollScheduler(IServiceProvider services, ILogger<PollSchedul
 
     public async Task ScheduleAsync(long pollId, DateTimeOffset endsAt, CancellationToken ct)
     {
-        if (services.GetService<ISchedulerFactory>() is not { } factory) return;
-        var scheduler = await factory.GetScheduler(ct);
-        var key = JobKeyFor(pollId);
-        var job = JobBuilder.Create<PollExpiryJob>()
-            .WithIdentity(key)
-            .UsingJobData(PollExpiryJob.PollIdKey, pollId.ToString(CultureInfo.InvariantCulture))
-            .RequestRecovery()
-            .Build();
-        var trigger = TriggerBuilder.Create().WithIdentity(key.Name, Group).ForJob(key).StartAt(endsAt).Build();
-        await scheduler.ScheduleJob(job, [trigger], new ScheduleJobOptions { Replace = true }, ct);
+        var data = new Dictionary<string, string> { [PollExpiryJob.PollIdKey] = pollId.ToString(CultureInfo.InvariantCulture) };
+        await jobs.ScheduleAsync<PollExpiryJob>(JobKeyFor(pollId), data, endsAt, ct);
         if (logger.IsEnabled(LogLevel.Debug)) logger.LogDebug("Poll {Id} closes at {At}", pollId, endsAt);
     }
 }

@@ -1,35 +1,22 @@
 using System.Globalization;
 using Fellows.Server.Features.Polls;
+using Fellows.Server.Jobs;
 using Quartz;
 
 namespace Fellows.Server.Features.Scheduled;
 
 /// <summary>One durable Quartz job per scheduled post, fired at its time; stored in PostgreSQL, so it survives a restart.</summary>
-public sealed class ScheduledStatusScheduler(IServiceProvider services)
+public sealed class ScheduledStatusScheduler(OneShotJobs jobs)
 {
     public const string Group = "scheduled-statuses";
 
     public static JobKey JobKeyFor(long id) => new($"scheduled-status-{id.ToString(CultureInfo.InvariantCulture)}", Group);
 
-    public async Task ScheduleAsync(long id, DateTimeOffset at, CancellationToken ct)
-    {
-        if (services.GetService<ISchedulerFactory>() is not { } factory) return;
-        var scheduler = await factory.GetScheduler(ct);
-        var key = JobKeyFor(id);
-        var job = JobBuilder.Create<ScheduledStatusJob>()
-            .WithIdentity(key)
-            .UsingJobData(ScheduledStatusJob.IdKey, id.ToString(CultureInfo.InvariantCulture))
-            .RequestRecovery()
-            .Build();
-        var trigger = TriggerBuilder.Create().WithIdentity(key.Name, Group).ForJob(key).StartAt(at).Build();
-        await scheduler.ScheduleJob(job, [trigger], new ScheduleJobOptions { Replace = true }, ct);
-    }
+    public Task ScheduleAsync(long id, DateTimeOffset at, CancellationToken ct) =>
+        jobs.ScheduleAsync<ScheduledStatusJob>(
+            JobKeyFor(id), new Dictionary<string, string> { [ScheduledStatusJob.IdKey] = id.ToString(CultureInfo.InvariantCulture) }, at, ct);
 
-    public async Task UnscheduleAsync(long id, CancellationToken ct)
-    {
-        if (services.GetService<ISchedulerFactory>() is not { } factory) return;
-        await (await factory.GetScheduler(ct)).DeleteJob(JobKeyFor(id), ct);
-    }
+    public Task UnscheduleAsync(long id, CancellationToken ct) => jobs.DeleteAsync(JobKeyFor(id), ct);
 }
 
 /// <summary>Publishes one scheduled post.</summary>
