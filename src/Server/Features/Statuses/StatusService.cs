@@ -308,28 +308,7 @@ public sealed class StatusService(
         if (existing is not null) return existing;
 
         var actor = await conn.AccountByIdAsync(accountId, tx, ct);
-        var now = clock.GetUtcNow();
-        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = now }, tx, cancellationToken: ct));
-        var boost = new Status
-        {
-            Id = id,
-            Uri = urls.StatusActivity(actor.Username, id),
-            Url = urls.StatusPage(actor.Username, id),
-            AccountId = accountId,
-            ReblogOfId = original.Id,
-            Content = "",
-            SpoilerText = "",
-            Sensitive = false,
-            Visibility = (short)Visibility.Public,
-            Local = true,
-            CreatedAt = now,
-            RepliesCount = 0,
-            ReblogsCount = 0,
-            FavouritesCount = 0,
-        };
-        await conn.InsertStatusAsync(boost, tx, ct);
-        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReblogs, new { id = original.Id }, tx, cancellationToken: ct));
-        await conn.NotifyAsync(tx, original.AccountId, accountId, NotificationType.Reblog, original.Id, now, ct);
+        var boost = await conn.InsertLocalBoostAsync(urls, actor, original, clock.GetUtcNow(), tx, ct);
         await publisher.ReblogAsync(conn, tx, actor, boost, original, ct);
         await tx.CommitAsync(ct);
         return boost;
