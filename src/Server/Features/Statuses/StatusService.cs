@@ -42,7 +42,8 @@ public sealed class StatusService(
     public const int MaxCharacters = 5000;
     public const int MaxAttachments = 4;
 
-    public async Task<Result<Status>> CreateAsync(long accountId, NewStatus input, CancellationToken ct)
+    /// <summary>The checks on a post's own fields, before anything is looked up: for posting now and for scheduling.</summary>
+    public static Error? Validate(NewStatus input)
     {
         var text = input.Text.Trim();
         if (text.Length == 0 && input.MediaIds.Count == 0) return Error.Validation("Validation failed: Text can't be blank");
@@ -50,6 +51,13 @@ public sealed class StatusService(
         if (text.Length > MaxCharacters) return Error.Validation($"Validation failed: Text character limit of {MaxCharacters} exceeded");
         if (input.SpoilerText.Length > 1000) return Error.Validation("Validation failed: Spoiler text is too long");
         if (input.Poll is not null && input.MediaIds.Count > 0) return Error.Validation("Validation failed: a post cannot have both a poll and attachments");
+        return null;
+    }
+
+    public async Task<Result<Status>> CreateAsync(long accountId, NewStatus input, CancellationToken ct)
+    {
+        if (Validate(input) is { } invalid) return invalid;
+        var text = input.Text.Trim();
 
         var parsed = StatusFormatter.Parse(text);
         // Resolving remote mentions may need WebFinger; do it before the transaction.
