@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using Fellows.Federation.Http;
@@ -168,6 +169,29 @@ public sealed class InboxThroughputTests
             Assert.That(gone, Has.Count.EqualTo(12));
             Assert.That(gone.Select(r => r.DeletedAt), Is.All.Not.Null);
         });
+    }
+
+    [Test]
+    public async Task Concurrent_stores_of_one_new_remote_actor_all_succeed_as_one_account()
+    {
+        // What many first POSTs from an actor we don't know do at once: each fetches it and stores it. The race is
+        // narrow (both inserts between the upsert's conflict check and its index entries), so it is run many times.
+        var actors = _a.Services.GetRequiredService<RemoteActors>();
+        await using var conn = new NpgsqlConnection(_a.ConnectionString);
+        for (var round = 0; round < 20; round++)
+        {
+            var name = "racer" + Guid.NewGuid().ToString("N")[..8];
+            var id = $"https://racers.example/users/{name}";
+            var document = new JsonObject { ["id"] = id, ["type"] = "Person", ["preferredUsername"] = name, ["inbox"] = id + "/inbox" }.ToJsonString();
+            var stored = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+            {
+                using var parsed = JsonDocument.Parse(document);
+                return await actors.StoreAsync(parsed.RootElement, CancellationToken.None);
+            })));
+            Assert.That(stored, Is.All.Not.Null, "every store answers with the account");
+            Assert.That(stored.Select(a => a!.Id).Distinct().Count(), Is.EqualTo(1), "one account");
+            Assert.That(await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM accounts WHERE uri = @id", new { id }), Is.EqualTo(1));
+        }
     }
 
     async Task RestartAAsync(bool holdWorker)

@@ -31,14 +31,13 @@ public static class ConversationWrites
 
     /// <summary>
     /// Records <paramref name="status"/> (direct) for each local account among <paramref name="participantIds"/> (the
-    /// author first, then those addressed). Returns the rows touched as (member, conversation id), for streaming.
+    /// author first, then those addressed), and tells each one's streams of the conversation it touched.
     /// </summary>
-    public static async Task<IReadOnlyList<(long AccountId, long ConversationId)>> RecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Status status,
+    public static async Task RecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Status status,
         IReadOnlyList<long> participantIds, DateTimeOffset now, CancellationToken ct)
     {
         var everyone = participantIds.Distinct().ToList();
         var root = await conn.ExecuteScalarAsync<long>(new CommandDefinition(Root, new { id = status.Id }, tx, cancellationToken: ct));
-        var touched = new List<(long, long)>();
         foreach (var accountId in everyone)
         {
             var others = everyone.Where(p => p != accountId).Order().ToArray();
@@ -48,13 +47,11 @@ public static class ConversationWrites
             }, tx, cancellationToken: ct));
             if (id is { } conversationId)
             {
-                touched.Add((accountId, conversationId));
                 await conn.ExecuteAsync(new CommandDefinition(Streaming.StreamingSql.Notify, new
                 {
                     payload = $$"""{"event":"conversation","account_id":{{accountId}},"conversation_id":{{conversationId}},"status_id":{{status.Id}}}""",
                 }, tx, cancellationToken: ct));
             }
         }
-        return touched;
     }
 }

@@ -81,20 +81,6 @@ public sealed class RemoteActors(
     /// <summary>Stores an actor document that has already been checked to come from its own id.</summary>
     public async Task<Account?> StoreAsync(JsonElement document, CancellationToken ct)
     {
-        try
-        {
-            return await StoreOnceAsync(document, ct);
-        }
-        // Two requests storing the same new actor at once (concurrent inbox POSTs from it): one insert wins, and the
-        // other can meet the username-and-domain index, which is not the upsert's arbiter. Storing again updates.
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            return await StoreOnceAsync(document, ct);
-        }
-    }
-
-    async Task<Account?> StoreOnceAsync(JsonElement document, CancellationToken ct)
-    {
         if (!RemoteActor.TryRead(document, out var actor, out var error))
         {
             logger.LogInformation("Not an actor: {Error}", error);
@@ -107,6 +93,10 @@ public sealed class RemoteActors(
         var now = clock.GetUtcNow();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        // Stores of one actor take turns. Two at once of a new actor (concurrent inbox POSTs from it) would both
+        // insert, and the loser would meet the username-and-domain index, which the upsert's ON CONFLICT (uri) does
+        // not arbitrate: it fails instead of updating. Waiting here, it finds the winner's row and updates it.
+        await conn.ExecuteAsync(new CommandDefinition(RemoteActorQueries.LockActor, new { username, domain }, tx, cancellationToken: ct));
         var accountId = await conn.ExecuteScalarAsync<long>(new CommandDefinition(RemoteActorQueries.Upsert, new
         {
             username, domain, uri = actor.Id, url = actor.Url ?? actor.Id, actorType = actor.Type,
@@ -222,6 +212,12 @@ public sealed class RemoteActors(
 
 static class RemoteActorQueries
 {
+    /// <summary>
+    /// Held until commit. Keyed as the accounts_username_domain index is: any two stores that could collide on it
+    /// take turns (the uri index is the upsert's own arbiter, which already waits for a concurrent insert).
+    /// </summary>
+    public const string LockActor = "SELECT pg_advisory_xact_lock(hashtextextended('fellows-remote-actor:' || lower(@username) || '@' || lower(@domain), 0))";
+
     public const string Upsert = """
         INSERT INTO accounts (username, domain, uri, url, actor_type, display_name, note, avatar_url, header_url, inbox_url,
                               shared_inbox_url, outbox_url, followers_url, following_url, featured_url, locked, bot,

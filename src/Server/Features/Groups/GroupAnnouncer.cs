@@ -6,7 +6,6 @@ using Fellows.Federation.Vocabulary;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Delivery;
-using Fellows.Server.Features.Notifications;
 using Fellows.Server.Features.Statuses;
 using Npgsql;
 
@@ -55,27 +54,7 @@ public sealed class GroupAnnouncer(NpgsqlDataSource db, InstanceUrls urls, Outbo
     async Task AnnounceOneAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account group, Account author, Status status, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = now }, tx, cancellationToken: ct));
-        var boost = new Status
-        {
-            Id = id,
-            Uri = urls.StatusActivity(group.Username, id),
-            Url = urls.StatusPage(group.Username, id),
-            AccountId = group.Id,
-            ReblogOfId = status.Id,
-            Content = "",
-            SpoilerText = "",
-            Sensitive = false,
-            Visibility = (short)Visibility.Public,
-            Local = true,
-            CreatedAt = now,
-            RepliesCount = 0,
-            ReblogsCount = 0,
-            FavouritesCount = 0,
-        };
-        if (!await conn.InsertStatusAsync(boost, tx, ct)) return;
-        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReblogs, new { id = status.Id }, tx, cancellationToken: ct));
-        await conn.NotifyAsync(tx, author.Id, group.Id, NotificationType.Reblog, status.Id, now, ct);
+        var boost = await conn.InsertLocalBoostAsync(urls, group, status, now, tx, ct);
         var announce = ActivityPubWriter.Announce(boost.Uri, group.Uri, status.Uri, [ActivityStreams.Public],
             [urls.Followers(group.Username), author.Uri], now);
         announce["audience"] = group.Uri;

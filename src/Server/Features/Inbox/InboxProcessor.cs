@@ -488,28 +488,9 @@ public sealed class InboxProcessor(
         var now = clock.GetUtcNow();
         var published = activity.Published is { } p && p < now ? p : now;
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var boost = new Status
-        {
-            Id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = published }, tx, cancellationToken: ct)),
-            Uri = activity.Id,
-            Url = activity.Id,
-            AccountId = actor.Id,
-            ReblogOfId = original.Id,
-            Content = "",
-            SpoilerText = "",
-            Sensitive = false,
-            Visibility = (short)(activity.IsPublic ? Visibility.Public : Visibility.Private),
-            Local = false,
-            CreatedAt = published,
-            RepliesCount = 0,
-            ReblogsCount = 0,
-            FavouritesCount = 0,
-        };
-        if (await conn.InsertStatusAsync(boost, tx, ct))
-        {
-            await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReblogs, new { id = original.Id }, tx, cancellationToken: ct));
-            await conn.NotifyAsync(tx, original.AccountId, actor.Id, NotificationType.Reblog, original.Id, now, ct);
-        }
+        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = published }, tx, cancellationToken: ct));
+        await conn.InsertBoostAsync(Status.Boost(id, activity.Id, activity.Id, actor.Id, original.Id,
+            activity.IsPublic ? Visibility.Public : Visibility.Private, local: false, published), original, now, tx, ct);
         await tx.CommitAsync(ct);
         return null;
     }

@@ -38,11 +38,6 @@ static class PollQueries
 
     public const string HasVoted = "SELECT EXISTS (SELECT 1 FROM poll_votes WHERE poll_id = @pollId AND account_id = @accountId)";
 
-    /// <summary>Remote accounts that voted on one of our polls: they are sent its Updates, as Mastodon does.</summary>
-    public const string RemoteVoters = """
-        SELECT DISTINCT a.uri FROM poll_votes v JOIN accounts a ON a.id = v.account_id WHERE v.poll_id = @pollId AND a.domain IS NOT NULL
-        """;
-
     public const string LocalVoters = """
         SELECT DISTINCT v.account_id FROM poll_votes v JOIN accounts a ON a.id = v.account_id WHERE v.poll_id = @pollId AND a.domain IS NULL
         """;

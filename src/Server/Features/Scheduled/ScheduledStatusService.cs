@@ -90,12 +90,7 @@ public sealed class ScheduledStatusService(
     {
         if (CheckTime(at) is { } tooSoon) return tooSoon;
         // The same checks as posting now, so a scheduled post does not fail silently later.
-        var text = input.Text.Trim();
-        if (text.Length == 0 && input.MediaIds.Count == 0) return Error.Validation("Validation failed: Text can't be blank");
-        if (text.Length > StatusService.MaxCharacters) return Error.Validation($"Validation failed: Text character limit of {StatusService.MaxCharacters} exceeded");
-        if (input.MediaIds.Count > StatusService.MaxAttachments) return Error.Validation($"Validation failed: at most {StatusService.MaxAttachments} attachments");
-        if (input.Poll is not null && input.MediaIds.Count > 0) return Error.Validation("Validation failed: a post cannot have both a poll and attachments");
-        if (input.SpoilerText.Length > 1000) return Error.Validation("Validation failed: Spoiler text is too long");
+        if (StatusService.Validate(input) is { } invalid) return invalid;
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);

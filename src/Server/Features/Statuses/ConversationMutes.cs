@@ -42,14 +42,6 @@ public static class ConversationMuteEndpoints
 
 static class ConversationMuteQueries
 {
-    /// <summary>The chain from each of @ids up to its thread's first post, bounded so a cycle can't run away.</summary>
-    const string Up = """
-        WITH RECURSIVE up(start, id, parent, depth) AS (
-            SELECT s.id, s.id, s.in_reply_to_id, 0 FROM statuses s WHERE s.id = ANY(@ids) @@start@@
-            UNION ALL
-            SELECT u.start, p.id, p.in_reply_to_id, u.depth + 1 FROM statuses p JOIN up u ON p.id = u.parent WHERE u.depth < 500)
-        """;
-
     const string RootOf = """
         WITH RECURSIVE up(id, parent, depth) AS (
             SELECT id, in_reply_to_id, 0 FROM statuses WHERE id = @id
@@ -71,10 +63,15 @@ static class ConversationMuteQueries
         """;
 
     /// <summary>
-    /// Which of @ids lie in a thread @viewer muted. Most members mute none: then the walk starts from nothing.
+    /// Which of @ids lie in a thread @viewer muted: the chain from each up to its thread's first post, bounded so a
+    /// cycle can't run away. Most members mute none: then the walk starts from nothing.
     /// </summary>
-    public static readonly string MutedAmong = Up.Replace("@@start@@",
-        "AND EXISTS (SELECT 1 FROM conversation_mutes c0 WHERE c0.account_id = @viewer)", StringComparison.Ordinal) + """
+    public const string MutedAmong = """
+        WITH RECURSIVE up(start, id, parent, depth) AS (
+            SELECT s.id, s.id, s.in_reply_to_id, 0 FROM statuses s
+            WHERE s.id = ANY(@ids) AND EXISTS (SELECT 1 FROM conversation_mutes c0 WHERE c0.account_id = @viewer)
+            UNION ALL
+            SELECT u.start, p.id, p.in_reply_to_id, u.depth + 1 FROM statuses p JOIN up u ON p.id = u.parent WHERE u.depth < 500)
         SELECT DISTINCT u.start FROM up u JOIN conversation_mutes cm ON cm.root_status_id = u.id AND cm.account_id = @viewer
         """;
 }

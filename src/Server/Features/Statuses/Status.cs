@@ -26,4 +26,24 @@ public sealed record Status
     public required int FavouritesCount { get; init; }
 
     public Visibility VisibilityLevel => (Visibility)Visibility;
+
+    /// <summary>A boost row: no text of its own, pointing at the status it boosts.</summary>
+    public static Status Boost(long id, string uri, string? url, long accountId, long reblogOfId, Visibility visibility, bool local,
+        DateTimeOffset createdAt) => new()
+    {
+        Id = id,
+        Uri = uri,
+        Url = url,
+        AccountId = accountId,
+        ReblogOfId = reblogOfId,
+        Content = "",
+        SpoilerText = "",
+        Sensitive = false,
+        Visibility = (short)visibility,
+        Local = local,
+        CreatedAt = createdAt,
+        RepliesCount = 0,
+        ReblogsCount = 0,
+        FavouritesCount = 0,
+    };
 }

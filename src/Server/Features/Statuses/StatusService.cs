@@ -42,7 +42,8 @@ public sealed class StatusService(
     public const int MaxCharacters = 5000;
     public const int MaxAttachments = 4;
 
-    public async Task<Result<Status>> CreateAsync(long accountId, NewStatus input, CancellationToken ct)
+    /// <summary>The checks on a post's own fields, before anything is looked up: for posting now and for scheduling.</summary>
+    public static Error? Validate(NewStatus input)
     {
         var text = input.Text.Trim();
         if (text.Length == 0 && input.MediaIds.Count == 0) return Error.Validation("Validation failed: Text can't be blank");
@@ -50,6 +51,13 @@ public sealed class StatusService(
         if (text.Length > MaxCharacters) return Error.Validation($"Validation failed: Text character limit of {MaxCharacters} exceeded");
         if (input.SpoilerText.Length > 1000) return Error.Validation("Validation failed: Spoiler text is too long");
         if (input.Poll is not null && input.MediaIds.Count > 0) return Error.Validation("Validation failed: a post cannot have both a poll and attachments");
+        return null;
+    }
+
+    public async Task<Result<Status>> CreateAsync(long accountId, NewStatus input, CancellationToken ct)
+    {
+        if (Validate(input) is { } invalid) return invalid;
+        var text = input.Text.Trim();
 
         var parsed = StatusFormatter.Parse(text);
         // Resolving remote mentions may need WebFinger; do it before the transaction.
@@ -308,28 +316,7 @@ public sealed class StatusService(
         if (existing is not null) return existing;
 
         var actor = await conn.AccountByIdAsync(accountId, tx, ct);
-        var now = clock.GetUtcNow();
-        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = now }, tx, cancellationToken: ct));
-        var boost = new Status
-        {
-            Id = id,
-            Uri = urls.StatusActivity(actor.Username, id),
-            Url = urls.StatusPage(actor.Username, id),
-            AccountId = accountId,
-            ReblogOfId = original.Id,
-            Content = "",
-            SpoilerText = "",
-            Sensitive = false,
-            Visibility = (short)Visibility.Public,
-            Local = true,
-            CreatedAt = now,
-            RepliesCount = 0,
-            ReblogsCount = 0,
-            FavouritesCount = 0,
-        };
-        await conn.InsertStatusAsync(boost, tx, ct);
-        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReblogs, new { id = original.Id }, tx, cancellationToken: ct));
-        await conn.NotifyAsync(tx, original.AccountId, accountId, NotificationType.Reblog, original.Id, now, ct);
+        var boost = await conn.InsertLocalBoostAsync(urls, actor, original, clock.GetUtcNow(), tx, ct);
         await publisher.ReblogAsync(conn, tx, actor, boost, original, ct);
         await tx.CommitAsync(ct);
         return boost;

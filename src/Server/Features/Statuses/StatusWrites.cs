@@ -1,4 +1,6 @@
 using Dapper;
+using Fellows.Server.Configuration;
+using Fellows.Server.Features.Notifications;
 using Npgsql;
 
 namespace Fellows.Server.Features.Statuses;
@@ -9,6 +11,31 @@ public static class StatusWrites
     /// <summary>Inserts <paramref name="status"/>; false when a status with its uri is already stored.</summary>
     public static async Task<bool> InsertStatusAsync(this NpgsqlConnection conn, Status status, NpgsqlTransaction? tx, CancellationToken ct) =>
         await conn.ExecuteAsync(new CommandDefinition(StatusQueries.Insert + " ON CONFLICT (uri) DO NOTHING", status, tx, cancellationToken: ct)) > 0;
+
+    /// <summary>
+    /// Inserts <paramref name="boost"/> of <paramref name="original"/> and, when it is new, counts it on the original
+    /// and tells the original's author; false when a boost with its uri is already stored (a replayed Announce).
+    /// </summary>
+    public static async Task<bool> InsertBoostAsync(this NpgsqlConnection conn, Status boost, Status original, DateTimeOffset now,
+        NpgsqlTransaction tx, CancellationToken ct)
+    {
+        if (!await conn.InsertStatusAsync(boost, tx, ct)) return false;
+        await conn.ExecuteAsync(new CommandDefinition(StatusQueries.IncrementReblogs, new { id = original.Id }, tx, cancellationToken: ct));
+        await conn.NotifyAsync(tx, original.AccountId, boost.AccountId, NotificationType.Reblog, original.Id, now, ct);
+        return true;
+    }
+
+    /// <summary>A local account's new boost (a member's, or a group's announce), with its id and addresses made here.</summary>
+    public static async Task<Status> InsertLocalBoostAsync(this NpgsqlConnection conn, InstanceUrls urls, Accounts.Account booster, Status original,
+        DateTimeOffset now, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = now }, tx, cancellationToken: ct));
+        var boost = Status.Boost(id, urls.StatusActivity(booster.Username, id), urls.StatusPage(booster.Username, id), booster.Id, original.Id,
+            Visibility.Public, local: true, now);
+        // Its uri is made from a new id, so it is always new.
+        await conn.InsertBoostAsync(boost, original, now, tx, ct);
+        return boost;
+    }
 
     /// <summary>
     /// Records the accounts a member's post mentions, leaving out anyone on either side of a block with the author
