@@ -96,7 +96,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         {
             _log($"Starting embedded PostgreSQL in {_clusterDir}");
             var options = $"-c listen_addresses='' -c unix_socket_directories='{_socketDir}' -c max_connections={maxConnections} " +
-                          "-c shared_buffers=128MB -c fsync=on -c synchronous_commit=on -c jit=off -c plan_cache_mode=force_custom_plan";
+                          "-c shared_buffers=128MB -c fsync=on -c synchronous_commit=on -c jit=off";
             var (code, output) = await RunPgAsync(
                 ["pg_ctl", "-D", _clusterDir, "-l", Path.Combine(_clusterDir, "server.log"), "-o", options, "-w", "-t", "60", "start"], ct);
             if (code != 0 && !IsRunning())

@@ -164,6 +164,10 @@ public static class FellowsHost
     /// lookups for WebFinger and actor documents), so PostgreSQL stops parsing and planning them on every request.
     /// A connection string that says anything about auto-preparation (e.g. <c>Max Auto Prepare=0</c> behind a
     /// pooler that cannot carry prepared statements) is left as it is.
+    /// Prepared statements are still planned for their parameters (<c>plan_cache_mode=force_custom_plan</c>, asked
+    /// for by the connection so it holds on any PostgreSQL): after five runs PostgreSQL may settle on a generic plan,
+    /// in which the optional filters (<c>@maxId IS NULL OR s.id &lt; @maxId</c>) and the paging order cannot fold to
+    /// index plans, and the timelines sort every matching row again (docs/benchmarks.md).
     /// </summary>
     public static string WithAutoPrepare(string connectionString)
     {
@@ -172,6 +176,8 @@ public static class FellowsHost
         if (written.Keys.Cast<string>().Any(k => k.Replace(" ", "", StringComparison.Ordinal).Contains("autoprepare", StringComparison.OrdinalIgnoreCase)))
             return connectionString;
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64, AutoPrepareMinUsages = 2 };
+        if (builder.Options?.Contains("plan_cache_mode", StringComparison.Ordinal) != true)
+            builder.Options = $"{builder.Options} -c plan_cache_mode=force_custom_plan".TrimStart();
         return builder.ConnectionString;
     }
 

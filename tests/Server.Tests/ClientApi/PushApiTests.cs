@@ -198,6 +198,45 @@ public class PushApiTests
     }
 
     [Test]
+    public async Task Notifications_the_list_hides_are_not_pushed()
+    {
+        var lea = await _instance.CreateMemberAsync("lea");
+        var max = await _instance.CreateMemberAsync("max");
+        var ned = await _instance.CreateMemberAsync("ned");
+        using var receiver = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var q = receiver.ExportParameters(false).Q;
+        var auth = RandomNumberGenerator.GetBytes(16);
+        await lea.PostJsonAsync("/api/v1/push/subscription", new
+        {
+            subscription = new { endpoint = $"{_pushUrl}/push/lea", keys = new { p256dh = B64([0x04, .. q.X!, .. q.Y!]), auth = B64(auth) } },
+            data = new { alerts = new { follow = true } },
+        });
+        await lea.PostJsonAsync($"/api/v1/accounts/{max.AccountId}/mute", new { notifications = true });
+        _received.Clear();
+
+        // Max's follow is stored but hidden from lea's list (she muted him with his notifications); ned's is not.
+        // The worker pushes in order, so the first push to arrive tells whether max's went out.
+        await max.PostJsonAsync($"/api/v1/accounts/{lea.AccountId}/follow");
+        await ned.PostJsonAsync($"/api/v1/accounts/{lea.AccountId}/follow");
+        var first = await Api.EventuallyAsync(async () =>
+        {
+            await Task.Yield();
+            // Only what was encrypted to lea's subscription (a push left over from another test does not decrypt).
+            while (_received.TryDequeue(out var item))
+            {
+                try { return Decrypt(item.Body, receiver, auth); }
+                catch (CryptographicException) { }
+            }
+            return null;
+        }, "the push for ned's follow");
+        using var payload = JsonDocument.Parse(first);
+        Assert.That(payload.RootElement.GetProperty("title").GetString(), Does.Contain("ned"), "the muted account's follow was not pushed");
+        var listed = await lea.GetJsonAsync("/api/v1/notifications");
+        Assert.That(listed.EnumerateArray().Select(n => n.GetProperty("account").GetProperty("id").GetString()),
+            Is.EqualTo(new[] { ned.AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture) }), "the list hides max's follow too");
+    }
+
+    [Test]
     public async Task Malformed_subscriptions_are_refused()
     {
         var ida = await _instance.CreateMemberAsync("ida");

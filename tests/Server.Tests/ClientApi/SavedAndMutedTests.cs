@@ -127,6 +127,11 @@ public class SavedAndMutedTests
         Assert.That(Ids(await Api.JsonAsync(first)), Is.EqualTo(expected.Take(2)));
         var next = first.Headers.GetValues("Link").Single().Split('>')[0].TrimStart('<');
         Assert.That(Ids(await Api.JsonAsync(await fay.Api.GetAsync(new Uri(next)))), Is.EqualTo(expected.Skip(2)));
+        // The last page offers only "prev" (min_id: the follows made after its newest), read newest first.
+        var last = await fay.Api.GetAsync(new Uri(next));
+        var prev = last.Headers.GetValues("Link").Single();
+        Assert.That(prev, Does.Contain("min_id=").And.Contain("rel=\"prev\"").And.Not.Contain("rel=\"next\""));
+        Assert.That(Ids(await Api.JsonAsync(await fay.Api.GetAsync(new Uri(prev.Split('>')[0].TrimStart('<'))))), Is.EqualTo(expected.Take(2)));
         Assert.That((await _instance.Client.GetAsync(new Uri("/api/v1/accounts/0/followers", UriKind.Relative))).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         Assert.That((await _instance.Client.GetAsync(new Uri("/api/v1/accounts/123456/following", UriKind.Relative))).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
 

@@ -18,6 +18,13 @@ public class StartupTests
         var configured = new NpgsqlConnectionStringBuilder(instance.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString);
         Assert.That(configured.MaxAutoPrepare, Is.EqualTo(64));
         Assert.That(configured.AutoPrepareMinUsages, Is.EqualTo(2));
+        // Prepared statements are planned for their parameters whatever the server's own setting.
+        Assert.That(configured.Options, Is.EqualTo("-c plan_cache_mode=force_custom_plan"));
+        await using (var conn = await instance.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync())
+        await using (var show = new NpgsqlCommand("SHOW plan_cache_mode", conn))
+            Assert.That(await show.ExecuteScalarAsync(), Is.EqualTo("force_custom_plan"));
+        var withOptions = new NpgsqlConnectionStringBuilder(Fellows.Server.Hosting.FellowsHost.WithAutoPrepare("Host=db;Options=-c statement_timeout=5s"));
+        Assert.That(withOptions.Options, Is.EqualTo("-c statement_timeout=5s -c plan_cache_mode=force_custom_plan"));
 
         // An operator behind a pooler without prepared statements turns it off, and that is kept.
         var off = new NpgsqlConnectionStringBuilder(Fellows.Server.Hosting.FellowsHost.WithAutoPrepare("Host=db;Database=f;Max Auto Prepare=0"));

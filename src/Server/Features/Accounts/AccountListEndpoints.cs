@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Dapper;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Auth;
 using Fellows.Server.Features.Follows;
@@ -70,12 +69,9 @@ public static class AccountListEndpoints
         InstanceUrls urls, CancellationToken ct)
     {
         var page = PageRequest.From(context.Request, defaultLimit: 40, maxLimit: 80);
-        var parameters = new DynamicParameters(args);
-        parameters.AddDynamicParams(new { page.MaxId, page.SinceId, page.MinId, page.Limit });
         await using var conn = await db.OpenConnectionAsync(ct);
-        var rows = (await conn.QueryAsync<(long Cursor, long AccountId)>(new CommandDefinition(sql, parameters, cancellationToken: ct))).ToList();
-        if (page.MinId is not null) rows.Reverse();
-        if (rows.Count > 0) page.AddLinkHeader(context, urls.Base, rows[0].Cursor, rows[^1].Cursor, rows.Count);
+        var rows = await page.QueryAsync<(long Cursor, long AccountId)>(conn, sql, args, ct);
+        page.AddLinkHeader(context, urls.Base, rows, r => r.Cursor);
         var entities = await presenter.PresentManyAsync(conn, rows.Select(r => r.AccountId).ToArray(), viewer, ct);
         return Results.Json(rows.Where(r => entities.ContainsKey(r.AccountId)).Select(r => entities[r.AccountId]).ToList());
     }
@@ -83,32 +79,27 @@ public static class AccountListEndpoints
 
 static class AccountListQueries
 {
-    public const string Paging = """
-        AND (@maxId::bigint IS NULL OR x.id < @maxId)
-        AND (@sinceId::bigint IS NULL OR x.id > @sinceId)
-        AND (@minId::bigint IS NULL OR x.id > @minId)
-        ORDER BY CASE WHEN @minId::bigint IS NULL THEN -x.id ELSE x.id END
-        LIMIT @limit
-        """;
+    /// <summary>By the id of the follow, mute, block or endorsement (<c>x</c>), newest first.</summary>
+    public static readonly string Paging = PageRequest.Conditions("x.id") + PageRequest.OrderAndLimit("x.id");
 
     public const string Listed = "a.deleted_at IS NULL AND a.suspended_at IS NULL";
 
-    public const string Followers = $"""
+    public static readonly string Followers = $"""
         SELECT x.id, x.account_id FROM follows x JOIN accounts a ON a.id = x.account_id
         WHERE x.target_account_id = @accountId AND {Listed} {Paging}
         """;
 
-    public const string Following = $"""
+    public static readonly string Following = $"""
         SELECT x.id, x.target_account_id FROM follows x JOIN accounts a ON a.id = x.target_account_id
         WHERE x.account_id = @accountId AND {Listed} {Paging}
         """;
 
-    public const string Mutes = $"""
+    public static readonly string Mutes = $"""
         SELECT x.id, x.target_account_id FROM mutes x JOIN accounts a ON a.id = x.target_account_id
         WHERE x.account_id = @accountId AND (x.expires_at IS NULL OR x.expires_at > statement_timestamp()) AND {Listed} {Paging}
         """;
 
-    public const string Blocks = $"""
+    public static readonly string Blocks = $"""
         SELECT x.id, x.target_account_id FROM blocks x JOIN accounts a ON a.id = x.target_account_id
         WHERE x.account_id = @accountId AND {Listed} {Paging}
         """;

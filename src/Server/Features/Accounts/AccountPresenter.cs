@@ -14,9 +14,13 @@ public sealed class AccountPresenter(NpgsqlDataSource db, InstanceUrls urls)
                coalesce(st.following_count, 0) AS following_count,
                coalesce(st.statuses_count, 0) AS statuses_count,
                (SELECT s.created_at FROM statuses s WHERE s.account_id = a.id AND s.deleted_at IS NULL ORDER BY s.id DESC LIMIT 1) AS last_status_at,
-               (SELECT count(*)::int FROM motion_commitments mc WHERE mc.account_id = a.id AND mc.fulfilled_at IS NOT NULL) AS commitments_kept,
-               (SELECT count(*)::int FROM motion_commitments mc WHERE mc.account_id = a.id AND mc.fulfilled_at IS NULL) AS commitments_open
+               coalesce(mc.kept_count, 0) AS commitments_kept,
+               coalesce(mc.open_count, 0) AS commitments_open
         FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id
+        -- Both counts for the whole batch in one pass over the commitments (not two lookups per account).
+        LEFT JOIN (SELECT account_id, count(*) FILTER (WHERE fulfilled_at IS NOT NULL)::int AS kept_count,
+                          count(*) FILTER (WHERE fulfilled_at IS NULL)::int AS open_count
+                   FROM motion_commitments WHERE account_id = ANY(@ids) GROUP BY account_id) mc ON mc.account_id = a.id
         WHERE a.id = ANY(@ids)
         """;
 

@@ -30,10 +30,8 @@ public static class DomainBlockEndpoints
     {
         var page = PageRequest.From(context.Request, defaultLimit: 100, maxLimit: 200);
         await using var conn = await db.OpenConnectionAsync(ct);
-        var rows = (await conn.QueryAsync<(long Id, string Domain)>(new CommandDefinition(DomainBlockQueries.Page,
-            new { me = user.RequiredAccountId(), page.MaxId, page.SinceId, page.MinId, page.Limit }, cancellationToken: ct))).ToList();
-        if (page.MinId is not null) rows.Reverse();
-        if (rows.Count > 0) page.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id, rows.Count);
+        var rows = await page.QueryAsync<(long Id, string Domain)>(conn, DomainBlockQueries.Page, new { me = user.RequiredAccountId() }, ct);
+        page.AddLinkHeader(context, urls.Base, rows, r => r.Id);
         return Results.Json(rows.Select(r => r.Domain).ToList());
     }
 
@@ -138,14 +136,10 @@ static class DomainBlockQueries
         ON CONFLICT (account_id, domain) DO NOTHING
         """;
 
-    public const string Page = """
+    public static readonly string Page = $"""
         SELECT x.id, x.domain FROM account_domain_blocks x
-        WHERE x.account_id = @me
-          AND (@maxId::bigint IS NULL OR x.id < @maxId)
-          AND (@sinceId::bigint IS NULL OR x.id > @sinceId)
-          AND (@minId::bigint IS NULL OR x.id > @minId)
-        ORDER BY CASE WHEN @minId::bigint IS NULL THEN -x.id ELSE x.id END
-        LIMIT @limit
+        WHERE x.account_id = @me {PageRequest.Conditions("x.id")}
+        {PageRequest.OrderAndLimit("x.id")}
         """;
 
     public const string FollowedOnDomain = $"""

@@ -104,7 +104,7 @@ public static class EndorsementEndpoints
 
 static class EndorsementQueries
 {
-    public const string Page = $"""
+    public static readonly string Page = $"""
         SELECT x.id, x.target_account_id FROM account_pins x JOIN accounts a ON a.id = x.target_account_id
         WHERE x.account_id = @accountId AND {AccountListQueries.Listed} {AccountListQueries.Paging}
         """;

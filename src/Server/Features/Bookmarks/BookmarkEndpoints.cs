@@ -70,15 +70,15 @@ static class BookmarkQueries
         SELECT b.id AS cursor_id, {StatusQueries.Columns}
         FROM bookmarks b JOIN statuses s ON s.id = b.status_id
         WHERE b.account_id = @viewer AND {StatusQueries.VisibleTo}
-          {StatusPage.CursorConditions("b.id")}
-        {StatusPage.CursorOrderAndLimit("b.id")}
+          {PageRequest.Conditions("b.id")}
+        {PageRequest.OrderAndLimit("b.id")}
         """;
 
     public static readonly string Favourited = $"""
         SELECT f.id AS cursor_id, {StatusQueries.Columns}
         FROM favourites f JOIN statuses s ON s.id = f.status_id
         WHERE f.account_id = @viewer AND {StatusQueries.VisibleTo}
-          {StatusPage.CursorConditions("f.id")}
-        {StatusPage.CursorOrderAndLimit("f.id")}
+          {PageRequest.Conditions("f.id")}
+        {PageRequest.OrderAndLimit("f.id")}
         """;
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
+using Dapper;
 using Fellows.Server.Common;
 using Fellows.Server.Features.Auth;
+using Npgsql;
 
 namespace Fellows.Server.Features.Mastodon;
 
@@ -40,6 +42,48 @@ public sealed record PageRequest(long? MaxId, long? SinceId, long? MinId, int Li
         var q = request.Query;
         var limit = int.TryParse(q["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? Math.Clamp(l, 1, maxLimit) : defaultLimit;
         return new PageRequest(ApiResults.ParseId(q["max_id"]), ApiResults.ParseId(q["since_id"]), ApiResults.ParseId(q["min_id"]), limit);
+    }
+
+    /// <summary>
+    /// The paging conditions on <paramref name="column"/>, an id that grows with time: the item's own, or that of the
+    /// follow, bookmark or block when a list is ordered by when it was made (the Link header then carries those ids,
+    /// as in Mastodon). Queries add them to their WHERE clause.
+    /// </summary>
+    public static string Conditions(string column) => $"""
+        AND (@maxId::bigint IS NULL OR {column} < @maxId)
+        AND (@sinceId::bigint IS NULL OR {column} > @sinceId)
+        AND (@minId::bigint IS NULL OR {column} > @minId)
+        """;
+
+    /// <summary>
+    /// Newest first (oldest first from min_id), and the limit; queries end with it. Written so that PostgreSQL folds
+    /// it to a plain <c>ORDER BY column DESC</c> (or <c>column</c> from min_id) once the parameter is known: the CASE
+    /// whose condition is true becomes the column and the other a constant, which sorts nothing. An index on the
+    /// column can then answer the order and stop after the page (an expression such as <c>-x.id</c> would sort
+    /// every matching row).
+    /// </summary>
+    public static string OrderAndLimit(string column) => $"""
+        ORDER BY CASE WHEN @minId::bigint IS NULL THEN {column} END DESC, CASE WHEN @minId::bigint IS NOT NULL THEN {column} END
+        LIMIT @limit
+        """;
+
+    /// <summary>
+    /// Runs a page query (<paramref name="args"/> and @maxId, @sinceId, @minId, @limit); the rows come newest first
+    /// (a min_id page is read oldest first and turned round).
+    /// </summary>
+    public async Task<List<T>> QueryAsync<T>(NpgsqlConnection conn, string sql, object? args, CancellationToken ct)
+    {
+        var parameters = new DynamicParameters(args);
+        parameters.AddDynamicParams(new { MaxId, SinceId, MinId, Limit });
+        var rows = (await conn.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct))).ToList();
+        if (MinId is not null) rows.Reverse();
+        return rows;
+    }
+
+    /// <summary>The Link header for a page of rows (newest first), each paged by its <paramref name="cursor"/>.</summary>
+    public void AddLinkHeader<T>(HttpContext context, string baseUrl, IReadOnlyList<T> rows, Func<T, long> cursor)
+    {
+        if (rows.Count > 0) AddLinkHeader(context, baseUrl, cursor(rows[0]), cursor(rows[^1]), rows.Count);
     }
 
     /// <summary>

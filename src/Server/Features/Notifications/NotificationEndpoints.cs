@@ -41,12 +41,8 @@ public static class NotificationEndpoints
         }
         List<NotificationRow> rows;
         await using (var conn = await db.OpenConnectionAsync(ct))
-            rows = (await conn.QueryAsync<NotificationRow>(new CommandDefinition(NotificationQueries.Page, new
-            {
-                me, types, excludeTypes, fromAccount, id = (long?)null, page.MaxId, page.SinceId, page.MinId, page.Limit,
-            }, cancellationToken: ct))).ToList();
-        if (page.MinId is not null) rows.Reverse();
-        if (rows.Count > 0) page.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id, rows.Count);
+            rows = await page.QueryAsync<NotificationRow>(conn, NotificationQueries.Page, new { me, types, excludeTypes, fromAccount, id = (long?)null }, ct);
+        page.AddLinkHeader(context, urls.Base, rows, r => r.Id);
         return Results.Json(await presenter.PresentManyAsync(rows, me, ct));
     }
 

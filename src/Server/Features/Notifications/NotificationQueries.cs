@@ -63,7 +63,7 @@ static class NotificationQueries
     /// A member's notifications, newest first, paged by id. Hidden: those from accounts either side now blocks and
     /// those whose status is gone or no longer visible to the member.
     /// </summary>
-    public const string Page = $"""
+    public static readonly string Page = $"""
         SELECT n.id, n.type, n.from_account_id, n.status_id, n.created_at
         FROM notifications n
         LEFT JOIN statuses s ON s.id = n.status_id
@@ -72,9 +72,7 @@ static class NotificationQueries
           AND (@excludeTypes::text[] IS NULL OR n.type <> ALL(@excludeTypes))
           AND (@fromAccount::bigint IS NULL OR n.from_account_id = @fromAccount)
           AND (@id::bigint IS NULL OR n.id = @id)
-          AND (@maxId::bigint IS NULL OR n.id < @maxId)
-          AND (@sinceId::bigint IS NULL OR n.id > @sinceId)
-          AND (@minId::bigint IS NULL OR n.id > @minId)
+          {Mastodon.PageRequest.Conditions("n.id")}
           AND (n.status_id IS NULL OR (s.deleted_at IS NULL AND (s.visibility <= 1 OR s.account_id = @me
                OR (s.visibility = 2 AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = @me AND f.target_account_id = s.account_id))
                OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = s.id AND m.account_id = @me))))
@@ -82,8 +80,7 @@ static class NotificationQueries
                                                  OR (b.account_id = n.from_account_id AND b.target_account_id = @me))
           AND {NotMuted}
           AND {NotDomainBlocked}
-        ORDER BY CASE WHEN @minId::bigint IS NULL THEN n.id END DESC, CASE WHEN @minId::bigint IS NOT NULL THEN n.id END
-        LIMIT @limit
+        {Mastodon.PageRequest.OrderAndLimit("n.id")}
         """;
 
     public const string Dismiss = "DELETE FROM notifications WHERE account_id = @me AND id = @id";

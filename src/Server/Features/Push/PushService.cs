@@ -35,7 +35,7 @@ public sealed record PushSubscriptionRow
 /// as federation, so a subscription cannot make the server call into a private network.
 /// </summary>
 public sealed class PushService(NpgsqlDataSource db, IDataProtectionProvider protection, FederationHttpOptions httpOptions,
-    Configuration.InstanceUrls urls, Microsoft.Extensions.Options.IOptions<Configuration.InstanceOptions> options, ILogger<PushService> logger)
+    Notifications.NotificationPresenter notifications, Configuration.InstanceUrls urls, Microsoft.Extensions.Options.IOptions<Configuration.InstanceOptions> options, ILogger<PushService> logger)
 {
     public static readonly string[] AlertTypes = ["mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update"];
     static readonly string[] Policies = ["all", "followed", "follower", "none"];
@@ -149,6 +149,9 @@ public sealed class PushService(NpgsqlDataSource db, IDataProtectionProvider pro
             // Fellows kinds go to the subscriptions that take the Mastodon kind they are shown as.
             new { accountId = n.AccountId, type = Notifications.FellowsNotifications.ClientType(n.Type), from = n.FromAccountId }, cancellationToken: ct))).ToList();
         if (subscriptions.Count == 0) return;
+        // Pushed only if the member's list would show it now: not from an account they muted (with its
+        // notifications) or blocked either way, nor a server they blocked, nor about a post they can no longer see.
+        if (await notifications.FindAsync(n.AccountId, n.Id, ct) is null) return;
         var keys = await KeysAsync(ct);
         // VAPID wants a way to reach the server's operator: an https URL or a mailto: address.
         var contact = options.Value.ContactEmail is { Length: > 0 } email ? $"mailto:{email}"

@@ -48,22 +48,23 @@ public static class SearchEndpoints
             foundAccounts = await FindAccountsAsync(conn, q, resolve, limit, offset, viewer, accounts, remote, urls, ct);
         if (type is "" or "statuses")
         {
-            var ids = new List<long>();
+            var rows = new List<Status>();
             if (Uri.TryCreate(q, UriKind.Absolute, out var url) && url.Scheme is "https" or "http")
             {
                 var known = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(
                     $"SELECT {StatusQueries.Columns} FROM statuses s WHERE (s.uri = @q OR s.url = @q) AND {StatusQueries.VisibleTo} LIMIT 1",
                     new { q, viewer }, cancellationToken: ct));
-                if (known is null && resolve && offset == 0) known = await notes.FetchPublicNoteAsync(q, ct);
-                if (known is not null) ids.Add(known.Id);
+                // A post just fetched is shown only if the member may see it (its author may block them).
+                if (known is null && resolve && offset == 0 && await notes.FetchPublicNoteAsync(q, ct) is { } fetched)
+                    known = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.VisibleById,
+                        new { id = fetched.Id, viewer }, cancellationToken: ct));
+                if (known is not null) rows.Add(known);
             }
             else
             {
-                ids.AddRange(await conn.QueryAsync<long>(new CommandDefinition(SearchQueries.Statuses,
+                rows.AddRange(await conn.QueryAsync<Status>(new CommandDefinition(SearchQueries.Statuses,
                     new { q, viewer, limit, offset }, cancellationToken: ct)));
             }
-            var rows = (await conn.QueryAsync<Status>(new CommandDefinition($"{StatusQueries.ManyByIds} AND {StatusQueries.VisibleTo}",
-                new { ids = ids.ToArray(), viewer }, cancellationToken: ct))).OrderByDescending(s => s.Id).ToList();
             foundStatuses = await statuses.PresentManyAsync(rows, viewer, ct);
         }
         if (type is "" or "hashtags" && !q.StartsWith("http", StringComparison.OrdinalIgnoreCase))
@@ -142,14 +143,17 @@ static class SearchQueries
         LIMIT @limit OFFSET @offset
         """;
 
-    /// <summary>Full-text search over the posts a member wrote, was mentioned in, or favourited (Mastodon's own limits).</summary>
-    public const string Statuses = """
+    /// <summary>
+    /// Full-text search over the posts a member wrote, was mentioned in, or favourited (Mastodon's own limits), those
+    /// they may still see, newest first.
+    /// </summary>
+    public const string Statuses = $"""
         WITH candidates AS (
             SELECT id FROM statuses WHERE account_id = @viewer AND deleted_at IS NULL
             UNION SELECT status_id FROM mentions WHERE account_id = @viewer
             UNION SELECT status_id FROM favourites WHERE account_id = @viewer)
-        SELECT s.id FROM statuses s JOIN candidates c ON c.id = s.id
-        WHERE s.deleted_at IS NULL AND s.reblog_of_id IS NULL
+        SELECT {StatusQueries.Columns} FROM statuses s JOIN candidates c ON c.id = s.id
+        WHERE s.reblog_of_id IS NULL AND {StatusQueries.VisibleTo}
           AND to_tsvector('simple', coalesce(s.source_text, s.content) || ' ' || s.spoiler_text) @@ plainto_tsquery('simple', @q)
         ORDER BY s.id DESC
         LIMIT @limit OFFSET @offset

@@ -66,10 +66,8 @@ public static partial class TagEndpoints
         var me = user.RequiredAccountId();
         var page = PageRequest.From(context.Request, defaultLimit: 100, maxLimit: 200);
         await using var conn = await db.OpenConnectionAsync(ct);
-        var rows = (await conn.QueryAsync<TagRow>(new CommandDefinition(TagQueries.FollowedPage,
-            new { me, page.MaxId, page.SinceId, page.MinId, page.Limit }, cancellationToken: ct))).ToList();
-        if (page.MinId is not null) rows.Reverse();
-        if (rows.Count > 0) page.AddLinkHeader(context, urls.Base, rows[0].Cursor, rows[^1].Cursor, rows.Count);
+        var rows = await page.QueryAsync<TagRow>(conn, TagQueries.FollowedPage, new { me }, ct);
+        page.AddLinkHeader(context, urls.Base, rows, r => r.Cursor);
         return Results.Json(rows.Select(r => Present(r, urls)).ToList());
     }
 
@@ -121,15 +119,11 @@ static class TagQueries
         DELETE FROM tag_follows WHERE account_id = @me AND tag_id IN (SELECT id FROM tags WHERE lower(name) = lower(@name))
         """;
 
-    public const string FollowedPage = """
+    public static readonly string FollowedPage = $"""
         SELECT f.id AS cursor, t.id, t.name, true AS following,
                EXISTS (SELECT 1 FROM featured_tags x WHERE x.tag_id = t.id AND x.account_id = @me) AS featuring
         FROM tag_follows f JOIN tags t ON t.id = f.tag_id
-        WHERE f.account_id = @me
-          AND (@maxId::bigint IS NULL OR f.id < @maxId)
-          AND (@sinceId::bigint IS NULL OR f.id > @sinceId)
-          AND (@minId::bigint IS NULL OR f.id > @minId)
-        ORDER BY CASE WHEN @minId::bigint IS NULL THEN -f.id ELSE f.id END
-        LIMIT @limit
+        WHERE f.account_id = @me {PageRequest.Conditions("f.id")}
+        {PageRequest.OrderAndLimit("f.id")}
         """;
 }

@@ -12,36 +12,16 @@ namespace Fellows.Server.Features.Timelines;
 /// </summary>
 public static class StatusPage
 {
-    /// <summary>The paging conditions; queries add them to their WHERE clause.</summary>
+    /// <summary>The paging conditions on the status's id (<see cref="PageRequest.Conditions"/>, as a constant).</summary>
     public const string Conditions = """
         AND (@maxId::bigint IS NULL OR s.id < @maxId)
         AND (@sinceId::bigint IS NULL OR s.id > @sinceId)
         AND (@minId::bigint IS NULL OR s.id > @minId)
         """;
 
-    /// <summary>
-    /// The paging order and limit; queries end with it. Written so that PostgreSQL folds it to a plain
-    /// <c>ORDER BY s.id DESC</c> (or <c>s.id</c> from min_id) once the parameter is known: the CASE whose condition
-    /// is true becomes the column and the other a constant, which sorts nothing. An index on the id can then answer
-    /// the order and stop after the page (an expression such as <c>-s.id</c> would sort every matching row).
-    /// </summary>
+    /// <summary>The paging order and limit on the status's id (<see cref="PageRequest.OrderAndLimit"/>, as a constant).</summary>
     public const string OrderAndLimit = """
         ORDER BY CASE WHEN @minId::bigint IS NULL THEN s.id END DESC, CASE WHEN @minId::bigint IS NOT NULL THEN s.id END
-        LIMIT @limit
-        """;
-
-    /// <summary>
-    /// Paging conditions on another id than the status's own, for lists ordered by when something was done to a
-    /// status (bookmarked, favourited): the Link header then carries those ids, as in Mastodon.
-    /// </summary>
-    public static string CursorConditions(string column) => $"""
-        AND (@maxId::bigint IS NULL OR {column} < @maxId)
-        AND (@sinceId::bigint IS NULL OR {column} > @sinceId)
-        AND (@minId::bigint IS NULL OR {column} > @minId)
-        """;
-
-    public static string CursorOrderAndLimit(string column) => $"""
-        ORDER BY CASE WHEN @minId::bigint IS NULL THEN {column} END DESC, CASE WHEN @minId::bigint IS NOT NULL THEN {column} END
         LIMIT @limit
         """;
 
@@ -59,7 +39,7 @@ public static class StatusPage
             rows = (await conn.QueryAsync<long, Status, (long, Status)>(new CommandDefinition(sql, parameters, cancellationToken: ct),
                 (cursor, status) => (cursor, status), splitOn: "id")).ToList();
         if (page.MinId is not null) rows.Reverse();
-        if (rows.Count > 0) page.AddLinkHeader(context, urls.Base, rows[0].Cursor, rows[^1].Cursor, rows.Count);
+        page.AddLinkHeader(context, urls.Base, rows, r => r.Cursor);
         return Results.Json(await presenter.PresentManyAsync(rows.Select(r => r.Status).ToList(), viewer, ct));
     }
 
@@ -69,12 +49,11 @@ public static class StatusPage
     {
         var page = PageRequest.From(context.Request);
         var parameters = new DynamicParameters(args);
-        parameters.AddDynamicParams(new { viewer, page.MaxId, page.SinceId, page.MinId, page.Limit });
+        parameters.AddDynamicParams(new { viewer });
         List<Status> rows;
         await using (var conn = await db.OpenConnectionAsync(ct))
-            rows = (await conn.QueryAsync<Status>(new CommandDefinition(sql, parameters, cancellationToken: ct))).ToList();
-        if (page.MinId is not null) rows.Reverse();
-        if (rows.Count > 0) page.AddLinkHeader(context, urls.Base, rows[0].Id, rows[^1].Id, rows.Count);
+            rows = await page.QueryAsync<Status>(conn, sql, parameters, ct);
+        page.AddLinkHeader(context, urls.Base, rows, r => r.Id);
         return Results.Json(await presenter.PresentManyAsync(rows, viewer, ct));
     }
 }

@@ -31,9 +31,8 @@ public static class TimelineEndpoints
     public static Task<IResult> Public(HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, StatusPresenter presenter, InstanceUrls urls, CancellationToken ct)
     {
         var q = context.Request.Query;
-        bool? local = q["local"] is { Count: > 0 } l && l[0] is "true" or "1" ? true
-            : q["remote"] is { Count: > 0 } r && r[0] is "true" or "1" ? false : null;
-        return StatusPage.RespondAsync(context, TimelineQueries.Public, user.AccountId(), new { local, onlyMedia = IsTrue(q["only_media"]) }, db, presenter, urls, ct);
+        return StatusPage.RespondAsync(context, TimelineQueries.Public, user.AccountId(), new { local = Local(q), onlyMedia = IsTrue(q["only_media"]) },
+            db, presenter, urls, ct);
     }
 
     /// <summary>Public posts with a hashtag, with Mastodon's any[]/all[]/none[], local, remote and only_media.</summary>
@@ -44,11 +43,13 @@ public static class TimelineEndpoints
         static string[] Names(IEnumerable<string?> values) =>
             values.Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => v!.Trim().TrimStart('#').ToLowerInvariant()).Distinct().Take(10).ToArray();
         var any = Names(q["any[]"].Concat(q["any"]).Prepend(hashtag));
-        bool? local = IsTrue(q["local"]) ? true : IsTrue(q["remote"]) ? false : null;
         return StatusPage.RespondAsync(context, TimelineQueries.Tag, user.AccountId(),
-            new { any, all = Names(q["all[]"].Concat(q["all"])), none = Names(q["none[]"].Concat(q["none"])), local, onlyMedia = IsTrue(q["only_media"]) },
+            new { any, all = Names(q["all[]"].Concat(q["all"])), none = Names(q["none[]"].Concat(q["none"])), local = Local(q), onlyMedia = IsTrue(q["only_media"]) },
             db, presenter, urls, ct);
     }
+
+    /// <summary>Only local posts (<c>local</c>), only remote ones (<c>remote</c>), or both.</summary>
+    static bool? Local(IQueryCollection q) => IsTrue(q["local"]) ? true : IsTrue(q["remote"]) ? false : null;
 
     static bool IsTrue(Microsoft.Extensions.Primitives.StringValues value) => value.Count > 0 && value[0] is "true" or "1";
 }

@@ -69,36 +69,38 @@ static class TimelineQueries
                              OR mu.target_account_id = (SELECT o.account_id FROM statuses o WHERE o.id = s.reblog_of_id))))
         """;
 
-    public const string Public = $"""
-        SELECT {StatusQueries.Columns} FROM statuses s
-        WHERE s.visibility = 0 AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL
+    /// <summary>
+    /// A public post (not a boost) as the public and hashtag timelines list it: only local or remote ones (@local) or
+    /// only those with media (@onlyMedia) when asked, nothing by accounts the viewer blocked or muted or that blocked
+    /// them, nor from servers they blocked.
+    /// </summary>
+    const string PublicPost = $"""
+        s.visibility = 0 AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL
           AND (@local::boolean IS NULL OR s.local = @local)
           AND (NOT @onlyMedia OR EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = s.id))
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = s.account_id AND b.target_account_id = @viewer)
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = @viewer AND b.target_account_id = s.account_id)
           AND {NotMuted}
           AND {Accounts.DomainBlockQueries.StatusNotBlocked}
+        """;
+
+    public const string Public = $"""
+        SELECT {StatusQueries.Columns} FROM statuses s
+        WHERE {PublicPost}
           {StatusPage.Conditions}
         {StatusPage.OrderAndLimit}
         """;
 
     /// <summary>
-    /// A hashtag's public posts: any of @any (the tag and any[]), all of @all, none of @none, optionally only local or
-    /// remote ones or only those with media.
+    /// A hashtag's public posts: any of @any (the tag and any[]), all of @all, none of @none.
     /// </summary>
     public const string Tag = $"""
         SELECT {StatusQueries.Columns} FROM statuses s
-        WHERE s.visibility = 0 AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL
+        WHERE {PublicPost}
           AND EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = s.id AND lower(t.name) = ANY(@any))
           AND (SELECT count(DISTINCT lower(t.name)) FROM status_tags st JOIN tags t ON t.id = st.tag_id
                WHERE st.status_id = s.id AND lower(t.name) = ANY(@all)) = cardinality(@all)
           AND NOT EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = s.id AND lower(t.name) = ANY(@none))
-          AND (@local::boolean IS NULL OR s.local = @local)
-          AND (NOT @onlyMedia OR EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = s.id))
-          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = s.account_id AND b.target_account_id = @viewer)
-          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = @viewer AND b.target_account_id = s.account_id)
-          AND {NotMuted}
-          AND {Accounts.DomainBlockQueries.StatusNotBlocked}
           {StatusPage.Conditions}
         {StatusPage.OrderAndLimit}
         """;
