@@ -55,8 +55,7 @@ static class DeliberationHarness
 
         LoadHarness.Step("starting the Fellows server (child process, embedded PostgreSQL in a temporary folder)");
         await using var server = await ServerProcess.StartAsync(ct);
-        await server.RunCliAsync(ct, "accounts", "create", Author, "--email", $"{Author}@bench.test", "--password", "benchmark-password");
-        var token = (await server.RunCliAsync(ct, "tokens", "create", Author)).Trim().Split('\n')[^1].Trim();
+        var token = await server.CreateMemberAsync(Author, ct);
         var embedded = await EmbeddedPostgres.StartAsync(server.DataDirectory, _ => { }, ct);
         await using var db = NpgsqlDataSource.Create(embedded.ConnectionString);
         using var client = HttpLoad.CreateClient(server.BaseUrl, concurrency);
@@ -64,8 +63,7 @@ static class DeliberationHarness
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
         LoadHarness.Step("GET /health (baseline)");
-        var healthBefore = await LoadHarness.Metered(server, () => HttpLoad.RunForAsync("GET /health", client,
-            () => new HttpRequestMessage(HttpMethod.Get, "/health"), HttpStatusCode.OK, TimeSpan.FromSeconds(seconds), concurrency, ct));
+        var healthBefore = await LoadHarness.HealthAsync(server, client, TimeSpan.FromSeconds(seconds), concurrency, ct);
 
         var allies = world.Ports.Take(hosts).Select(p => RemoteWorld.ActorId(p, "coop")).ToArray();
         using var created = await api.PostAsJsonAsync("/api/fellows/v1/motions", new
@@ -203,8 +201,7 @@ static class DeliberationHarness
         }
         LoadHarness.Step("published tally: " + check);
 
-        var healthAfter = await LoadHarness.Metered(server, () => HttpLoad.RunForAsync("GET /health", client,
-            () => new HttpRequestMessage(HttpMethod.Get, "/health"), HttpStatusCode.OK, TimeSpan.FromSeconds(seconds), concurrency, ct));
+        var healthAfter = await LoadHarness.HealthAsync(server, client, TimeSpan.FromSeconds(seconds), concurrency, ct);
         await embedded.DisposeAsync();
 
         var health = (healthBefore.PerSecond + healthAfter.PerSecond) / 2;

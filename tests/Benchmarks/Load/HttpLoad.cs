@@ -15,6 +15,11 @@ sealed record LoadResult(string Name, long Ok, long Failed, TimeSpan Elapsed, IR
     /// <summary>CPU time the embedded PostgreSQL spent during the phase.</summary>
     public TimeSpan PostgresCpu { get; init; }
 
+    /// <summary>Median and 99th percentile latency of the expected answers, in ms (timed phases only).</summary>
+    public double P50 { get; init; } = double.NaN;
+
+    public double P99 { get; init; } = double.NaN;
+
     public double PerSecond => Ok / Elapsed.TotalSeconds;
 }
 
@@ -39,30 +44,37 @@ static class HttpLoad
         TimeSpan duration, int concurrency, CancellationToken ct)
     {
         await RunCoreAsync(client, make, expected, TimeSpan.FromSeconds(1), concurrency, ct);
-        var (ok, failed, elapsed, statuses, failure) = await RunCoreAsync(client, make, expected, duration, concurrency, ct);
-        return new LoadResult(name, ok, failed, elapsed, statuses) { FirstFailure = failure };
+        var (latencies, failed, elapsed, statuses, failure) = await RunCoreAsync(client, make, expected, duration, concurrency, ct);
+        latencies.Sort();
+        double Percentile(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
+        return new LoadResult(name, latencies.Count, failed, elapsed, statuses) { FirstFailure = failure, P50 = Percentile(0.5), P99 = Percentile(0.99) };
     }
 
-    static async Task<(long, long, TimeSpan, IReadOnlyDictionary<int, long>, string?)> RunCoreAsync(HttpClient client, Func<HttpRequestMessage> make,
+    /// <summary>The latencies (ms) of the expected answers, and the count of the others.</summary>
+    static async Task<(List<double>, long, TimeSpan, IReadOnlyDictionary<int, long>, string?)> RunCoreAsync(HttpClient client, Func<HttpRequestMessage> make,
         HttpStatusCode expected, TimeSpan duration, int concurrency, CancellationToken ct)
     {
-        long ok = 0, failed = 0;
+        long failed = 0;
+        var all = new List<double>();
         var note = new FailureNote();
         var statuses = new System.Collections.Concurrent.ConcurrentDictionary<int, long>();
         var clock = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, concurrency).Select(async _ =>
         {
             await Task.Yield();
+            var mine = new List<double>();
             while (clock.Elapsed < duration)
             {
+                var started = Stopwatch.GetTimestamp();
                 var status = await SendAsync(client, make(), expected, note, ct);
                 statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
-                if (status == (int)expected) Interlocked.Increment(ref ok);
+                if (status == (int)expected) mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 else Interlocked.Increment(ref failed);
             }
+            lock (all) all.AddRange(mine);
         }).ToList();
         await Task.WhenAll(workers);
-        return (ok, failed, clock.Elapsed, statuses, note.Text);
+        return (all, failed, clock.Elapsed, statuses, note.Text);
     }
 
     /// <summary>Sends every request once (each is pre-signed, so none can be repeated) with <paramref name="concurrency"/> in flight.</summary>

@@ -58,8 +58,7 @@ static class LoadHarness
         report.StartUp = startClock.Elapsed;
         Step($"server up at {server.BaseUrl} after {startClock.Elapsed.TotalSeconds:F1} s (pid {server.ProcessId})");
 
-        await server.RunCliAsync(ct, "accounts", "create", Member, "--email", $"{Member}@bench.test", "--password", "benchmark-password");
-        var token = (await server.RunCliAsync(ct, "tokens", "create", Member)).Trim().Split('\n')[^1].Trim();
+        var token = await server.CreateMemberAsync(Member, ct);
         // The command line finds the running cluster the same way; so do we, to confirm what was persisted.
         var embedded = await EmbeddedPostgres.StartAsync(server.DataDirectory, _ => { }, ct);
         await using var db = NpgsqlDataSource.Create(embedded.ConnectionString);
@@ -75,8 +74,7 @@ static class LoadHarness
         var duration = TimeSpan.FromSeconds(options.Seconds);
 
         Step("GET /health (baseline)");
-        report.HealthBefore = await Metered(server, () => HttpLoad.RunForAsync("GET /health", client, () => new HttpRequestMessage(HttpMethod.Get, "/health"),
-            HttpStatusCode.OK, duration, options.Concurrency, ct));
+        report.HealthBefore = await HealthAsync(server, client, duration, options.Concurrency, ct);
         Step("GET /.well-known/webfinger");
         var resource = Uri.EscapeDataString($"acct:{Member}@{server.Domain}");
         report.WebFinger = await Metered(server, () => HttpLoad.RunForAsync("WebFinger", client,
@@ -89,8 +87,7 @@ static class LoadHarness
             return request;
         }, HttpStatusCode.OK, duration, options.Concurrency, ct));
         Step("GET /health (baseline again)");
-        report.HealthAfter = await Metered(server, () => HttpLoad.RunForAsync("GET /health", client, () => new HttpRequestMessage(HttpMethod.Get, "/health"),
-            HttpStatusCode.OK, duration, options.Concurrency, ct));
+        report.HealthAfter = await HealthAsync(server, client, duration, options.Concurrency, ct);
 
         await InboxPhaseAsync(options, world, server, client, db, memberId, runId, report, ct);
         await FanOutPhaseAsync(options, world, server, client, db, token, memberId, runId, report, ct);
@@ -304,6 +301,11 @@ static class LoadHarness
         var result = await phase();
         return result with { ServerCpu = server.ServerCpu() - serverBefore, PostgresCpu = server.PostgresCpu() - postgresBefore };
     }
+
+    /// <summary>The baseline every rate is compared with: <c>GET /health</c>, metered.</summary>
+    internal static Task<LoadResult> HealthAsync(ServerProcess server, HttpClient client, TimeSpan duration, int concurrency, CancellationToken ct) =>
+        Metered(server, () => HttpLoad.RunForAsync("GET /health", client, () => new HttpRequestMessage(HttpMethod.Get, "/health"),
+            HttpStatusCode.OK, duration, concurrency, ct));
 
     internal static void Step(string message) =>
         Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");

@@ -116,6 +116,13 @@ sealed class ServerProcess : IAsyncDisposable
         return await output;
     }
 
+    /// <summary>Creates a member through the command line and returns an access token for them.</summary>
+    public async Task<string> CreateMemberAsync(string username, CancellationToken ct)
+    {
+        await RunCliAsync(ct, "accounts", "create", username, "--email", $"{username}@bench.test", "--password", "benchmark-password");
+        return (await RunCliAsync(ct, "tokens", "create", username)).Trim().Split('\n')[^1].Trim();
+    }
+
     /// <summary>Resident set size now, and its high-water mark over the process's life, in bytes (Linux /proc).</summary>
     public (long Rss, long Peak) Memory() => ReadStatus(_process.Id);
 

@@ -32,8 +32,6 @@ static class TimelineHarness
           --explain      print EXPLAIN (ANALYZE, BUFFERS) of the timeline queries with the member's parameters (default off)
         """;
 
-    sealed record Phase(string Name, double PerSecond, double P50, double P99, long Ok, long Failed, string? Failure, TimeSpan ServerCpu, TimeSpan PostgresCpu);
-
     public static async Task<int> RunAsync(string[] args)
     {
         if (!TryParse(args, out var o))
@@ -43,11 +41,10 @@ static class TimelineHarness
         }
         ThreadPool.SetMinThreads(Math.Max(64, o.Concurrency), Math.Max(64, o.Concurrency));
         var ct = CancellationToken.None;
-        Step("starting the Fellows server (child process, embedded PostgreSQL in a temporary folder)");
+        LoadHarness.Step("starting the Fellows server (child process, embedded PostgreSQL in a temporary folder)");
         // One token sends thousands of requests a second here: lift the per-token API limit (Mastodon's 300 per 5 minutes).
         await using var server = await ServerProcess.StartAsync(ct, new Dictionary<string, string> { ["RateLimits__PermitLimit"] = "1000000000" });
-        await server.RunCliAsync(ct, "accounts", "create", Member, "--email", $"{Member}@bench.test", "--password", "benchmark-password");
-        var token = (await server.RunCliAsync(ct, "tokens", "create", Member)).Trim().Split('\n')[^1].Trim();
+        var token = await server.CreateMemberAsync(Member, ct);
         var embedded = await EmbeddedPostgres.StartAsync(server.DataDirectory, _ => { }, ct);
         await using var db = NpgsqlDataSource.Create(embedded.ConnectionString);
         long member;
@@ -61,7 +58,7 @@ static class TimelineHarness
             {
                 var clock = Stopwatch.StartNew();
                 await conn.ExecuteAsync(new CommandDefinition(sql, new { member }, commandTimeout: 3600, cancellationToken: ct));
-                Step($"seeded {label} in {clock.Elapsed.TotalSeconds:F1} s");
+                LoadHarness.Step($"seeded {label} in {clock.Elapsed.TotalSeconds:F1} s");
             }
         }
         var seedTime = seedClock.Elapsed;
@@ -82,7 +79,7 @@ static class TimelineHarness
                 """, new { member })).ToList();
             shape = string.Join(", ", counts.Select(c => $"{c.Item1} {c.Item2:N0}"));
         }
-        Step($"seeded in {seedTime.TotalSeconds:F0} s: {shape}");
+        LoadHarness.Step($"seeded in {seedTime.TotalSeconds:F0} s: {shape}");
 
         // Ids to page from, spread through the member's home history; a list, a thread and an account to read.
         long[] deep, listIds;
@@ -106,7 +103,7 @@ static class TimelineHarness
         using var client = HttpLoad.CreateClient(server.BaseUrl, o.Concurrency);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var duration = TimeSpan.FromSeconds(o.Seconds);
-        var phases = new List<Phase>();
+        var phases = new List<LoadResult>();
         var random = new ThreadLocal<Random>(() => new Random(Environment.CurrentManagedThreadId));
         long Pick(long[] ids) => ids[random.Value!.Next(ids.Length)];
 
@@ -130,10 +127,11 @@ static class TimelineHarness
         var load = Load();
         foreach (var (name, url) in targets)
         {
-            Step(name);
-            phases.Add(await MeasureAsync(server, client, name, url, duration, o.Concurrency, ct));
-            var p = phases[^1];
-            Step($"  {p.PerSecond:F0}/s, p50 {p.P50:F1} ms, p99 {p.P99:F1} ms, {p.Failed} failed {p.Failure}");
+            LoadHarness.Step(name);
+            var p = await LoadHarness.Metered(server, () => HttpLoad.RunForAsync(name, client, () => new HttpRequestMessage(HttpMethod.Get, url()),
+                HttpStatusCode.OK, duration, o.Concurrency, ct));
+            phases.Add(p);
+            LoadHarness.Step($"  {p.PerSecond:F0}/s, p50 {p.P50:F1} ms, p99 {p.P99:F1} ms, {p.Failed} failed {p.FirstFailure}");
         }
         var loadAfter = Load();
 
@@ -167,54 +165,6 @@ static class TimelineHarness
         catch (IOException) { return "?"; }
     }
 
-    static async Task<Phase> MeasureAsync(ServerProcess server, HttpClient client, string name, Func<string> url, TimeSpan duration, int concurrency, CancellationToken ct)
-    {
-        await RunAsync(client, url, TimeSpan.FromSeconds(1), concurrency, ct); // warm-up, not counted
-        var (serverBefore, postgresBefore) = (server.ServerCpu(), server.PostgresCpu());
-        var (latencies, failed, failure, elapsed) = await RunAsync(client, url, duration, concurrency, ct);
-        var serverCpu = server.ServerCpu() - serverBefore;
-        var postgresCpu = server.PostgresCpu() - postgresBefore;
-        latencies.Sort();
-        double Percentile(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
-        return new Phase(name, latencies.Count / elapsed.TotalSeconds, Percentile(0.5), Percentile(0.99), latencies.Count, failed, failure, serverCpu, postgresCpu);
-    }
-
-    static async Task<(List<double>, long, string?, TimeSpan)> RunAsync(HttpClient client, Func<string> url, TimeSpan duration, int concurrency, CancellationToken ct)
-    {
-        var all = new List<double>();
-        long failed = 0;
-        string? failure = null;
-        var clock = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, concurrency).Select(async _ =>
-        {
-            await Task.Yield();
-            var mine = new List<double>();
-            while (clock.Elapsed < duration)
-            {
-                var started = Stopwatch.GetTimestamp();
-                try
-                {
-                    using var response = await client.GetAsync(url(), HttpCompletionOption.ResponseContentRead, ct);
-                    if (response.StatusCode == HttpStatusCode.OK)
-                        mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    else
-                    {
-                        Interlocked.Increment(ref failed);
-                        failure ??= $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}";
-                    }
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-                {
-                    Interlocked.Increment(ref failed);
-                    failure ??= e.Message;
-                }
-            }
-            lock (all) all.AddRange(mine);
-        }).ToList();
-        await Task.WhenAll(workers);
-        return (all, failed, failure, clock.Elapsed);
-    }
-
     /// <summary>EXPLAIN (ANALYZE, BUFFERS) of the server's own timeline SQL with the member's parameters.</summary>
     static async Task ExplainAsync(NpgsqlDataSource db, long member, long[] deep, long[] listIds, CancellationToken ct)
     {
@@ -234,8 +184,6 @@ static class TimelineHarness
             foreach (var line in lines) Console.WriteLine(line);
         }
     }
-
-    static void Step(string message) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
 
     static bool TryParse(string[] args, out Options options)
     {

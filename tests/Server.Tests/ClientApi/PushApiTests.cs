@@ -31,20 +31,14 @@ public class PushApiTests
     public async Task StartAsync()
     {
         _instance = await FellowsInstance.StartAsync("push");
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _push = builder.Build();
-        _push.MapPost("/push/{id}", async (HttpContext http) =>
+        (_push, _pushUrl) = await LoopbackApp.StartAsync(app => app.MapPost("/push/{id}", async (HttpContext http) =>
         {
             using var body = new MemoryStream();
             await http.Request.Body.CopyToAsync(body);
             // Kestrel reuses its header objects after the request: keep a copy.
             _received.Enqueue((http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body.ToArray()));
             http.Response.StatusCode = 201;
-        });
-        await _push.StartAsync();
-        _pushUrl = _push.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        }));
     }
 
     [OneTimeTearDown]

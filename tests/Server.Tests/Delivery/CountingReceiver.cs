@@ -25,13 +25,11 @@ public sealed class CountingReceiver : IAsyncDisposable
 
     public sealed record Received(string Path, string? ActivityId, bool Accepted);
 
-    readonly WebApplication _app;
+    WebApplication _app = null!;
     readonly ConcurrentDictionary<string, Answer> _byPath = new(StringComparer.Ordinal);
     readonly ConcurrentQueue<Received> _received = new();
 
-    CountingReceiver(WebApplication app)
-    {
-        _app = app;
+    void Map(WebApplication app) =>
         app.MapPost("/{**path}", async (HttpContext http, string path) =>
         {
             using var doc = await JsonDocument.ParseAsync(http.Request.Body);
@@ -46,7 +44,6 @@ public sealed class CountingReceiver : IAsyncDisposable
             if (answer.RetryAfter is { } after) http.Response.Headers.RetryAfter = ((int)after.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
             http.Response.StatusCode = answer.Status;
         });
-    }
 
     public string BaseUrl { get; private set; } = "";
 
@@ -58,13 +55,8 @@ public sealed class CountingReceiver : IAsyncDisposable
 
     public static async Task<CountingReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var receiver = new CountingReceiver(builder.Build());
-        await receiver._app.StartAsync();
-        var addresses = receiver._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
-        receiver.BaseUrl = addresses.Addresses.Single().Replace("localhost", "127.0.0.1", StringComparison.Ordinal);
+        var receiver = new CountingReceiver();
+        (receiver._app, receiver.BaseUrl) = await LoopbackApp.StartAsync(receiver.Map);
         return receiver;
     }
 

@@ -90,6 +90,51 @@ public class ClientLibraryTests
         Assert.That(r.GetProperty("preferences").GetProperty("reading:expand:spoilers").GetBoolean(), Is.False);
     }
 
+    /// <summary>
+    /// The whole masto.js session: OAuth page with PKCE, media and a poll, timelines, a follow across two
+    /// Fellows servers, a streamed post, a vote counted on the poll's server, and a streamed notification.
+    /// </summary>
+    [Test]
+    public async Task Masto_session_signs_in_with_pkce_posts_follows_across_servers_streams_and_votes()
+    {
+        await using var away = await FellowsInstance.StartAsync("clientsaway");
+        var n = Interlocked.Increment(ref _next);
+        var carla = await _instance.CreateMemberAsync($"carla{n}");
+        var dev = await away.CreateMemberAsync($"dev{n}");
+        using var bitmap = new SkiaSharp.SKBitmap(40, 30);
+        using (var canvas = new SkiaSharp.SKCanvas(bitmap)) canvas.Clear(SkiaSharp.SKColors.SeaGreen);
+        using var image = SkiaSharp.SKImage.FromBitmap(bitmap);
+        var png = Convert.ToBase64String(image.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100).ToArray());
+
+        var r = await ClientLibraries.RunAsync("masto", "session", _instance, new Dictionary<string, Member> { ["remote"] = dev }, new
+        {
+            login = carla.Username, password = "correct horse battery", remoteBaseUrl = away.BaseUrl, remoteAcct = dev.Handle, imagePng = png,
+        });
+
+        var withMedia = r.GetProperty("withMedia");
+        var withPoll = r.GetProperty("withPoll");
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.GetProperty("tokenScope").GetString(), Is.EqualTo("read write follow push"));
+            Assert.That(r.GetProperty("acct").GetString(), Is.EqualTo(carla.Username));
+            Assert.That(r.GetProperty("media").GetProperty("type").GetString(), Is.EqualTo("image"));
+            Assert.That(r.GetProperty("media").GetProperty("url").GetString(), Does.StartWith(_instance.BaseUrl));
+            Assert.That(r.GetProperty("media").GetProperty("description").GetString(), Is.EqualTo("The rota"));
+            Assert.That(Strings(withMedia.GetProperty("attachments")), Is.EqualTo(new[] { r.GetProperty("media").GetProperty("id").GetString() }));
+            Assert.That(Strings(withPoll.GetProperty("options")), Is.EqualTo(new[] { "Tuesday", "Thursday" }));
+            Assert.That(Strings(r.GetProperty("home")), Does.Contain(withMedia.GetProperty("id").GetString()).And.Contain(withPoll.GetProperty("id").GetString()));
+            Assert.That(Strings(r.GetProperty("local")), Does.Contain(withMedia.GetProperty("id").GetString()).And.Contain(withPoll.GetProperty("id").GetString()));
+            Assert.That(r.GetProperty("arrived").GetProperty("content").GetString(), Does.Contain("share the van"));
+            Assert.That(Strings(r.GetProperty("arrived").GetProperty("stream")), Is.EqualTo(new[] { "user" }));
+            Assert.That(Strings(r.GetProperty("arrived").GetProperty("pollOptions")), Is.EqualTo(new[] { "Yes", "No" }));
+            Assert.That(r.GetProperty("voted").GetProperty("voted").GetBoolean(), Is.True);
+            Assert.That(r.GetProperty("voted").GetProperty("ownVotes").EnumerateArray().Select(v => v.GetInt32()), Is.EqualTo(new[] { 0 }));
+            Assert.That(r.GetProperty("notification").GetProperty("type").GetString(), Is.EqualTo("follow"));
+            Assert.That(r.GetProperty("notification").GetProperty("account").GetString(), Is.EqualTo(dev.Handle));
+            Assert.That(r.GetProperty("remoteCounts").EnumerateArray().Select(v => v.GetInt32()), Is.EqualTo(new[] { 1, 0 }), "counted on the poll's own server");
+        });
+    }
+
     [Test]
     public async Task Masto_conversation_between_two_members()
     {

@@ -52,9 +52,7 @@ public sealed class FedifyDoubleKnockTests
     /// </summary>
     private sealed class CavageOnlyServer : IAsyncDisposable
     {
-        private readonly WebApplication app;
-
-        private CavageOnlyServer(WebApplication app) => this.app = app;
+        private WebApplication app = null!;
 
         public string ActorId { get; private set; } = "";
 
@@ -64,12 +62,14 @@ public sealed class FedifyDoubleKnockTests
 
         public static async Task<CavageOnlyServer> StartAsync(CancellationToken ct)
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            var app = builder.Build();
-            var server = new CavageOnlyServer(app);
+            var server = new CavageOnlyServer();
+            (server.app, var origin) = await LoopbackApp.StartAsync(server.Map, ct);
+            server.ActorId = $"{origin}/users/stub";
+            return server;
+        }
 
+        private void Map(WebApplication app)
+        {
             app.MapGet("/users/stub", (HttpRequest request) =>
             {
                 var actor = $"{request.Scheme}://{request.Host}/users/stub";
@@ -87,14 +87,9 @@ public sealed class FedifyDoubleKnockTests
                 var format = request.Headers.ContainsKey("Signature-Input") ? HttpSignatureFormat.Rfc9421
                     : request.Headers.ContainsKey("Signature") ? HttpSignatureFormat.Cavage
                     : HttpSignatureFormat.None;
-                server.Received.Enqueue((format, body));
+                Received.Enqueue((format, body));
                 return format == HttpSignatureFormat.Cavage ? Results.StatusCode(202) : Results.StatusCode(401);
             });
-
-            await app.StartAsync(ct);
-            var origin = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-            server.ActorId = $"{origin.TrimEnd('/')}/users/stub";
-            return server;
         }
 
         public async ValueTask DisposeAsync()

@@ -22,9 +22,6 @@ public sealed class FedifyPeer : IAsyncDisposable
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private static readonly SemaphoreSlim InstallGate = new(1, 1);
-    private static bool installed;
-
     private readonly Process process;
     private readonly HttpClient http;
     private readonly StringBuilder output;
@@ -72,8 +69,7 @@ public sealed class FedifyPeer : IAsyncDisposable
     public static async Task<FedifyPeer> StartAsync(FedifyPeerOptions options, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var peerDirectory = Path.Combine(FindRepositoryRoot(), "tests", "interop", "fedify-peer");
-        await EnsureInstalledAsync(peerDirectory, ct);
+        var peerDirectory = await InstalledDirectoryAsync(ct);
 
         // The free port is found by binding and releasing it, so another process can
         // take it in between; a peer that dies on start is retried on a new port.
@@ -298,7 +294,7 @@ public sealed class FedifyPeer : IAsyncDisposable
 
     private static FedifyPeer Launch(string peerDirectory, int port, FedifyPeerOptions options)
     {
-        var startInfo = new ProcessStartInfo("node")
+        var startInfo = new ProcessStartInfo(NodeProjects.NodeExecutable(peerDirectory))
         {
             WorkingDirectory = peerDirectory,
             // Never written to: the peer exits when it reads end-of-file, i.e. when this process dies.
@@ -349,116 +345,7 @@ public sealed class FedifyPeer : IAsyncDisposable
     }
 
     /// <summary>The peer's folder (tests/interop/fedify-peer) with its npm packages installed, for other Node tools there.</summary>
-    internal static async Task<string> InstalledDirectoryAsync(CancellationToken ct)
-    {
-        var peerDirectory = Path.Combine(FindRepositoryRoot(), "tests", "interop", "fedify-peer");
-        await EnsureInstalledAsync(peerDirectory, ct);
-        return peerDirectory;
-    }
-
-    /// <summary>
-    /// Runs <c>npm ci</c> once per machine state: when node_modules is missing or older than
-    /// package-lock.json. A semaphore covers fixtures in this process, a lock file covers
-    /// test processes running side by side.
-    /// </summary>
-    private static async Task EnsureInstalledAsync(string peerDirectory, CancellationToken ct)
-    {
-        await InstallGate.WaitAsync(ct);
-        try
-        {
-            if (installed)
-            {
-                return;
-            }
-
-            await using var fileLock = await AcquireFileLockAsync(Path.Combine(peerDirectory, ".npm-ci.lock"), ct);
-            if (NeedsInstall(peerDirectory))
-            {
-                await RunNpmCiAsync(peerDirectory, ct);
-            }
-
-            installed = true;
-        }
-        finally
-        {
-            InstallGate.Release();
-        }
-    }
-
-    private static bool NeedsInstall(string peerDirectory)
-    {
-        // npm writes node_modules/.package-lock.json on every install; it is newer than
-        // package-lock.json exactly when the install reflects the committed lock file.
-        var marker = Path.Combine(peerDirectory, "node_modules", ".package-lock.json");
-        var lockFile = Path.Combine(peerDirectory, "package-lock.json");
-        return !File.Exists(marker) || File.GetLastWriteTimeUtc(lockFile) > File.GetLastWriteTimeUtc(marker);
-    }
-
-    private static async Task<FileStream> AcquireFileLockAsync(string path, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(10);
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(250, ct);
-            }
-        }
-    }
-
-    private static async Task RunNpmCiAsync(string peerDirectory, CancellationToken ct)
-    {
-        var startInfo = new ProcessStartInfo(OperatingSystem.IsWindows() ? "npm.cmd" : "npm")
-        {
-            WorkingDirectory = peerDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { "ci", "--no-audit", "--no-fund" })
-        {
-            startInfo.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(startInfo)
-            ?? throw new FedifyPeerException("Could not start `npm`.");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromMinutes(10));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        if (process.ExitCode != 0)
-        {
-            throw new FedifyPeerException(
-                $"`npm ci` in {peerDirectory} failed with code {process.ExitCode}:{Environment.NewLine}{await stdout}{await stderr}");
-        }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Fediverse.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new FedifyPeerException($"No Fediverse.sln above {AppContext.BaseDirectory}.");
-    }
+    internal static Task<string> InstalledDirectoryAsync(CancellationToken ct) => NodeProjects.InstalledAsync("fedify-peer", ct);
 
     private static int FindFreePort()
     {

@@ -3,7 +3,8 @@
 // asserts on the values returned.
 
 import assert from "node:assert/strict";
-import { createRestAPIClient, MastoHttpError } from "masto";
+import { createHash, randomBytes } from "node:crypto";
+import { createOAuthAPIClient, createRestAPIClient, createStreamingAPIClient, MastoHttpError } from "masto";
 import * as shape from "./shapes.mjs";
 
 const client = (request, member) =>
@@ -220,5 +221,187 @@ export async function collections(request) {
     muted: { muting: muted.muting, mutingNotifications: muted.mutingNotifications }, mutes: mutes.map((a) => a.id),
     homeWhileMuted: homeWhileMuted.map((s) => s.account.id),
     blocked: blocked.blocking, blocks: blocks.map((a) => a.id),
+  };
+}
+
+/** Minimal HTML entity decoding for the hidden fields of the sign-in and consent forms. */
+const decodeHtml = (text) => text
+  .replace(/&#x([0-9a-f]+);/gi, (_, hex) => String.fromCodePoint(parseInt(hex, 16)))
+  .replace(/&#(\d+);/g, (_, dec) => String.fromCodePoint(Number(dec)))
+  .replace(/&quot;/g, "\"").replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+
+const hiddenFields = (html) => Object.fromEntries(
+  [...html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map((m) => [decodeHtml(m[1]), decodeHtml(m[2])]));
+
+/** A browser without JavaScript: keeps cookies, never follows redirects on its own. */
+function browser(baseUrl) {
+  const jar = new Map();
+  return async (path, init = {}) => {
+    const headers = new Headers(init.headers ?? {});
+    if (jar.size) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
+    const response = await fetch(new URL(path, baseUrl), { ...init, headers, redirect: "manual" });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(";");
+      const at = pair.indexOf("=");
+      jar.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    return response;
+  };
+}
+
+/** Waits (polling) until probe returns a truthy value. */
+async function eventually(probe, what, seconds = 30) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${seconds} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Progress on stderr, so that a run that does not finish shows the last step it reached. */
+function progress(scenario) {
+  const started = Date.now();
+  return (what) => process.stderr.write(`[${scenario} +${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
+}
+
+/**
+ * A whole session as an app built on masto.js has it: register the app, sign in through the server's OAuth page
+ * with PKCE (S256), upload an image and post it, post a poll, read both back from the home and local timelines,
+ * follow a member of another Fellows server, hear their poll arrive on the user stream, vote on it, and hear their
+ * follow back arrive as a notification on the same stream.
+ */
+export async function session(request) {
+  const { login, password, imagePng } = request.args;
+  const redirectUri = "urn:ietf:wg:oauth:2.0:oob";
+  const scope = "read write follow push";
+  const step = progress("masto.session");
+  step("registering the app");
+  const app = await client(request).v1.apps.create({ clientName: "masto session", redirectUris: redirectUri, scopes: scope });
+
+  // The authorization page, as a browser would go through it.
+  const verifier = randomBytes(32).toString("base64url");
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  const go = browser(request.baseUrl);
+  const authorize = `/oauth/authorize?${new URLSearchParams({ response_type: "code", client_id: app.clientId, redirect_uri: redirectUri, scope,
+    code_challenge: challenge, code_challenge_method: "S256" })}`;
+  step("the sign-in page");
+  let page = await go(authorize);
+  let html = await page.text();
+  assert.match(html, /action="\/oauth\/sign_in"/, "the sign-in page");
+  const signedIn = await go("/oauth/sign_in", { method: "POST", body: new URLSearchParams({ ...hiddenFields(html), login, password }) });
+  assert.equal(signedIn.status, 302, "signed in");
+  page = await go(signedIn.headers.get("location"));
+  html = await page.text();
+  assert.match(html, /action="\/oauth\/authorize"/, "the consent page");
+  step("the consent page");
+  const consent = await go("/oauth/authorize", { method: "POST", body: new URLSearchParams({ ...hiddenFields(html), decision: "approve" }) });
+  const code = decodeHtml(/<code id="code" class="code">([^<]*)<\/code>/.exec(await consent.text())?.[1] ?? "");
+  assert.ok(code.length > 0, "the out-of-band page shows a code");
+  step("exchanging the code for a token");
+  const oauth = createOAuthAPIClient({ url: request.baseUrl });
+  const token = await oauth.token.create({ grantType: "authorization_code", clientId: app.clientId, clientSecret: app.clientSecret,
+    redirectUri, code, codeVerifier: verifier, scope });
+
+  const me = createRestAPIClient({ url: request.baseUrl, accessToken: token.accessToken, timeout: 20_000 });
+  const account = shape.account(await me.v1.accounts.verifyCredentials());
+
+  // Media (uploaded through v2, processed asynchronously; the library waits for it) and a poll.
+  step("uploading an image (v2, waiting for processing)");
+  const media = await me.v2.media.create({ file: new Blob([Buffer.from(imagePng, "base64")], { type: "image/png" }), description: "The rota" });
+  step("posting the image and a poll");
+  const withMedia = shape.status(await me.v1.statuses.create({ status: "December rota attached", mediaIds: [media.id] }));
+  const withPoll = shape.status(await me.v1.statuses.create({ status: "Which evening for the assembly?",
+    poll: { options: ["Tuesday", "Thursday"], expiresIn: 86_400 } }));
+  step("reading the home and local timelines");
+  const home = await me.v1.timelines.home.list({ limit: 20 });
+  const local = await me.v1.timelines.public.list({ local: true, limit: 40 });
+
+  // A member of another Fellows server: found by handle, followed, and heard on the user stream.
+  const instance = await me.v2.instance.fetch();
+  step(`subscribing to the user stream at ${instance.configuration.urls.streaming}`);
+  const streaming = createStreamingAPIClient({ streamingApiUrl: instance.configuration.urls.streaming, accessToken: token.accessToken,
+    implementation: WebSocket, retry: false });
+  const events = streaming.user.subscribe();
+  const heard = [];
+  let streamEnded = null;
+  const listening = (async () => {
+    try {
+      for await (const event of events) {
+        step(`heard ${event.event} on ${event.stream}`);
+        heard.push(event);
+      }
+      streamEnded = "the stream ended";
+    } catch (error) {
+      streamEnded = `the stream failed: ${error?.message ?? error}`;
+    }
+  })();
+  // The stream is closed on every path out of here, or its WebSocket would keep Node running after the answer.
+  try {
+    return await sessionWithStream(request, { me, account, token, media, withMedia, withPoll, home, local, heard, step,
+      ended: () => streamEnded });
+  } finally {
+    step("closing the stream");
+    events.unsubscribe();
+    streaming.close();
+    await Promise.race([listening, new Promise((r) => setTimeout(r, 1000))]);
+  }
+}
+
+async function sessionWithStream(request, { me, account, token, media, withMedia, withPoll, home, local, heard, step, ended }) {
+  const { remoteBaseUrl, remoteAcct } = request.args;
+  /** Waits for an event on the stream; gives up at once, with the reason, if the stream has ended. */
+  const hear = (match, what, seconds = 30) => eventually(() => {
+    if (ended()) throw new Error(`Waiting for ${what}, but ${ended()}`);
+    return heard.find(match);
+  }, what, seconds);
+
+  // A subscription is taken without acknowledgement, so a post from another server could arrive before it: first
+  // hear a post of our own on the stream (posting again if the first came too early).
+  step("checking the stream is live");
+  for (let attempt = 1, live = false; !live; attempt++) {
+    const own = await me.v1.statuses.create({ status: `Listening (${attempt})`, visibility: "private" });
+    live = await hear((e) => e.event === "update" && e.payload.id === own.id, "our own post on the user stream", 5)
+      .catch((error) => { if (attempt === 5 || ended()) throw error; return false; });
+  }
+
+  step(`resolving ${remoteAcct}`);
+  const found = await me.v2.search.list({ q: remoteAcct, resolve: true, type: "accounts" });
+  assert.equal(found.accounts.length, 1, "the remote member is found by handle");
+  const remoteId = found.accounts[0].id;
+  step("following them");
+  await me.v1.accounts.$select(remoteId).follow();
+  await eventually(async () => (await me.v1.accounts.relationships.fetch({ id: [remoteId] }))[0].following, "the follow to be accepted");
+
+  step("the remote member posts a poll");
+  const remote = createRestAPIClient({ url: remoteBaseUrl, accessToken: request.members.remote.token, timeout: 20_000 });
+  const remotePoll = await remote.v1.statuses.create({ status: "Shall we share the van?", poll: { options: ["Yes", "No"], expiresIn: 86_400 } });
+  const arrived = await hear((e) => e.event === "update" && e.payload.uri === remotePoll.uri, "the remote poll on the user stream");
+  step("voting");
+  const voted = await me.v1.polls.$select(arrived.payload.poll.id).votes.create({ choices: [0] });
+
+  // The remote member follows back: the notification comes on the same stream.
+  step("the remote member follows back");
+  const mine = await remote.v2.search.list({ q: `${account.acct}@${new URL(request.baseUrl).host}`, resolve: true, type: "accounts" });
+  await remote.v1.accounts.$select(mine.accounts[0].id).follow();
+  const notification = await hear((e) => e.event === "notification", "the follow notification on the stream");
+  step("waiting for the vote to be counted on the poll's server");
+  const remoteCounts = await eventually(async () => {
+    const poll = await remote.v1.polls.$select(remotePoll.poll.id).fetch();
+    return poll.votesCount === 1 ? poll : null;
+  }, "the vote to be counted on the poll's server");
+  step("done");
+
+  return {
+    tokenScope: token.scope, acct: account.acct,
+    media: { id: media.id, type: media.type, url: media.url, description: media.description },
+    withMedia: { id: withMedia.id, attachments: withMedia.mediaAttachments.map((m) => m.id) },
+    withPoll: { id: withPoll.id, options: withPoll.poll.options.map((o) => o.title), multiple: withPoll.poll.multiple },
+    home: home.map((s) => s.id), local: local.map((s) => s.id),
+    arrived: { content: arrived.payload.content, stream: arrived.stream, pollOptions: arrived.payload.poll.options.map((o) => o.title) },
+    voted: { voted: voted.voted, ownVotes: voted.ownVotes, votesCount: voted.votesCount },
+    notification: { type: notification.payload.type, account: notification.payload.account.acct },
+    remoteCounts: remoteCounts.options.map((o) => o.votesCount),
   };
 }
