@@ -148,11 +148,58 @@ public class ConversationApiTests
         // jay answers in the thread: kim's conversation on B gets it, unread.
         var lastOnA = jayConversation.GetProperty("last_status").GetProperty("id").GetString()!;
         var answer = await DirectAsync(jay, $"@{kim.Handle} received, thanks", lastOnA);
-        await Api.EventuallyAsync(async () =>
+        try
         {
-            var c = (await kim.GetJsonAsync("/api/v1/conversations")).EnumerateArray().ToList();
-            return c.Count == 1 && c[0].GetProperty("unread").GetBoolean()
-                && c[0].GetProperty("last_status").GetProperty("uri").GetString() == answer.GetProperty("uri").GetString();
-        }, "jay's answer to update kim's conversation on B", seconds: 40);
+            await Api.EventuallyAsync(async () =>
+            {
+                var c = (await kim.GetJsonAsync("/api/v1/conversations")).EnumerateArray().ToList();
+                return c.Count == 1 && c[0].GetProperty("unread").GetBoolean()
+                    && c[0].GetProperty("last_status").GetProperty("uri").GetString() == answer.GetProperty("uri").GetString();
+            }, "jay's answer to update kim's conversation on B", seconds: 40);
+        }
+        catch (AssertionException e)
+        {
+            throw new AssertionException($"{e.Message}; kim's conversations: {await kim.GetJsonAsync("/api/v1/conversations")}{Environment.NewLine}"
+                + await FederationTrace.DescribeAsync(_a, _b));
+        }
+    }
+}
+
+/// <summary>
+/// Replies from servers that write <c>published</c> in whole seconds (Fellows and Mastodon both do): on clocks
+/// stopped mid-second, a reply sent within the same second as its parent still sorts after it.
+/// </summary>
+public class SameSecondReplyTests
+{
+    [Test]
+    public async Task A_remote_reply_in_the_same_second_as_its_parent_is_the_conversations_latest_post_and_sorts_after_it()
+    {
+        await using var run = await ClockedInstances.StartAsync("same-second-a", "same-second-b");
+        var (a, b) = (run[0], run[1]);
+        var jay = await a.CreateMemberAsync("jay");
+        var kim = await b.CreateMemberAsync("kim");
+        await kim.GetJsonAsync($"/api/v1/accounts/lookup?acct={jay.Handle}");
+        run.Advance(TimeSpan.FromMilliseconds(400));
+        var sent = await kim.PostJsonAsync("/api/v1/statuses", new { status = $"@{jay.Handle} the keys are under the mat", visibility = "direct" });
+        var onA = (JsonElement)await Api.EventuallyAsync(async () =>
+            (await jay.GetJsonAsync("/api/v1/conversations")).EnumerateArray().Cast<object>().FirstOrDefault(), "kim's message on A", seconds: 40);
+
+        // Still the same second on both clocks: the reply's `published` reads as an instant before kim's post.
+        run.Advance(TimeSpan.FromMilliseconds(300));
+        var answer = await jay.PostJsonAsync("/api/v1/statuses", new
+        {
+            status = $"@{kim.Handle} found them", visibility = "direct", in_reply_to_id = onA.GetProperty("last_status").GetProperty("id").GetString(),
+        });
+        var conversation = (JsonElement)await Api.EventuallyAsync(async () =>
+            (await kim.GetJsonAsync("/api/v1/conversations")).EnumerateArray().Cast<object>()
+                .FirstOrDefault(c => ((JsonElement)c).GetProperty("unread").GetBoolean()), "the reply to make kim's conversation unread", seconds: 40);
+        var reply = conversation.GetProperty("last_status");
+        Assert.Multiple(() =>
+        {
+            Assert.That(reply.GetProperty("uri").GetString(), Is.EqualTo(answer.GetProperty("uri").GetString()));
+            Assert.That(long.Parse(reply.GetProperty("id").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
+                Is.GreaterThan(long.Parse(sent.GetProperty("id").GetString()!, System.Globalization.CultureInfo.InvariantCulture)), "the reply's id sorts after its parent's");
+            Assert.That(reply.GetProperty("in_reply_to_id").GetString(), Is.EqualTo(sent.GetProperty("id").GetString()));
+        });
     }
 }

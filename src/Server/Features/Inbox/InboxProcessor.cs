@@ -277,6 +277,10 @@ public sealed class InboxProcessor(
 
         var now = clock.GetUtcNow();
         var published = note.Published is { } p && p < now.AddMinutes(5) ? p : now;
+        // A reply comes after what it answers. Most servers write `published` in whole seconds, so a quick reply can
+        // claim an earlier instant than its parent: its id, which orders timelines and conversations, would sort
+        // before the parent's, and a conversation would keep the parent as its latest post.
+        if (parent is not null && published <= parent.CreatedAt) published = parent.CreatedAt.AddMilliseconds(1);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var status = new Status
         {
