@@ -131,6 +131,28 @@ public sealed record LocalOutcome
     public string? Context { get; init; }
 }
 
+/// <summary>
+/// A member's position on an amendment put to consent, for <see cref="DeliberationWriter.AmendmentPosition"/>: sent
+/// from the member's own server to the motion's home instance, which counts it.
+/// </summary>
+public sealed record LocalAmendmentPosition
+{
+    public required string Id { get; init; }
+    public required string AttributedTo { get; init; }
+
+    /// <summary>The amendment it answers (<c>inReplyTo</c>).</summary>
+    public required string Amendment { get; init; }
+
+    /// <summary>One of <see cref="ConsentPositions.All"/>.</summary>
+    public required string Position { get; init; }
+
+    /// <summary>The reason, rendered and sanitised HTML, if one was given (a block needs one).</summary>
+    public string? ContentHtml { get; init; }
+
+    public required DateTimeOffset Published { get; init; }
+    public IReadOnlyList<string> To { get; init; } = [];
+}
+
 /// <summary>A proposed change to a motion's text, for <see cref="DeliberationWriter.Amendment"/>.</summary>
 public sealed record LocalAmendment
 {

@@ -195,6 +195,9 @@ public sealed record RemoteAmendment(string Id, string? AttributedTo, string Ame
     public string? ProposedName { get; init; }
 }
 
+/// <summary>A position on an amendment put to consent: one of <see cref="ConsentPositions.All"/>, with its reason.</summary>
+public sealed record RemoteAmendmentPosition(string Id, string? AttributedTo, string Amendment, string Position, string? Content, DateTimeOffset? Published);
+
 /// <summary>A published commitment (ValueFlows).</summary>
 public sealed record RemoteCommitment(
     string Id,
@@ -598,6 +601,30 @@ public static class DeliberationReader
         {
             ProposedName = json.GetNaturalLanguage("proposedName"),
         };
+        return true;
+    }
+
+    /// <summary>Reads a position on an amendment; the position must be one of the four consent positions.</summary>
+    public static bool TryReadAmendmentPosition(JsonElement json, [NotNullWhen(true)] out RemoteAmendmentPosition? position, [NotNullWhen(false)] out string? error)
+    {
+        position = null;
+        if (!TryStart(json, out var id, out error))
+            return false;
+        var amendment = JsonLd.HttpUrl(json.GetId("inReplyTo"));
+        if (!IsType(json, "AmendmentPosition") || amendment is null)
+        {
+            error = "not an AmendmentPosition in reply to an amendment";
+            return false;
+        }
+
+        var value = json.GetString("position");
+        if (value is null || !ConsentPositions.All.Contains(value, StringComparer.Ordinal))
+        {
+            error = "position must be one of agree, abstain, disagree, block";
+            return false;
+        }
+
+        position = new RemoteAmendmentPosition(id, json.GetId("attributedTo"), amendment, value, json.GetNaturalLanguage("content"), json.GetDateTime("published"));
         return true;
     }
 

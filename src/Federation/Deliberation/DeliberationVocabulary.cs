@@ -69,6 +69,9 @@ public static class DeliberationVocabulary
     /// <summary>The compact type of an amendment, given beside <c>Note</c>.</summary>
     public const string AmendmentType = "fellows:Amendment";
 
+    /// <summary>The compact type of a position on an amendment put to consent, given beside <c>Note</c>.</summary>
+    public const string AmendmentPositionType = "fellows:AmendmentPosition";
+
     /// <summary>The compact type of a commitment (ValueFlows).</summary>
     public const string CommitmentType = "vf:Commitment";
 

@@ -280,6 +280,20 @@ public static class DeliberationWriter
         return json;
     }
 
+    /// <summary>A position on an amendment: <c>["Note", "fellows:AmendmentPosition"]</c> in reply to the amendment.</summary>
+    public static JsonObject AmendmentPosition(LocalAmendmentPosition position, string? contextUrl)
+    {
+        ArgumentNullException.ThrowIfNull(position);
+        var json = Start(contextUrl, position.Id, "Note", DeliberationVocabulary.AmendmentPositionType);
+        json["attributedTo"] = position.AttributedTo;
+        json["inReplyTo"] = position.Amendment;
+        json["position"] = position.Position;
+        json["published"] = ActivityPubWriter.Timestamp(position.Published);
+        json["to"] = Strings(position.To);
+        json["content"] = position.ContentHtml ?? "";
+        return json;
+    }
+
     /// <summary>
     /// A commitment: <c>["Note", "vf:Commitment"]</c> by its provider, <c>clauseOf</c> (and in reply to) the
     /// outcome, with ValueFlows <c>provider</c>, <c>receiver</c>, <c>satisfies</c>, <c>due</c> and <c>finished</c>.

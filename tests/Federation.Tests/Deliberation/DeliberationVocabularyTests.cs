@@ -56,6 +56,7 @@ public class DeliberationVocabularyTests
         {
             Assert.That(Serialize(DeliberationWriter.Outcome(Samples.Outcome, Samples.ContextUrl)), Is.EqualTo(FixtureText("fellows/outcome.json")));
             Assert.That(Serialize(DeliberationWriter.Amendment(Samples.Amendment, Samples.ContextUrl)), Is.EqualTo(FixtureText("fellows/amendment.json")));
+            Assert.That(Serialize(DeliberationWriter.AmendmentPosition(Samples.AmendmentPosition, Samples.ContextUrl)), Is.EqualTo(FixtureText("fellows/amendment_position.json")));
             Assert.That(Serialize(DeliberationWriter.Commitment(Samples.Commitment, Samples.ContextUrl)), Is.EqualTo(FixtureText("fellows/commitment.json")));
             Assert.That(Serialize(DeliberationWriter.RejectStance("https://a.example/activities/r1", Samples.Author, Samples.Tally.Rejections[0], Samples.ContextUrl)), Is.EqualTo(FixtureText("fellows/reject_stance.json")));
         });
@@ -362,6 +363,47 @@ public class DeliberationVocabularyTests
             Assert.That(commitment.Due, Is.EqualTo(Samples.Commitment.Due));
             Assert.That(commitment.Finished, Is.False);
             Assert.That(commitment.Name, Is.EqualTo("Get three quotes for the oven"));
+        });
+    }
+
+    [Test]
+    public void Amendment_position_round_trips_and_only_the_four_consent_positions_are_read()
+    {
+        var written = DeliberationWriter.AmendmentPosition(new LocalAmendmentPosition
+        {
+            Id = Samples.Carol + "/amendment-positions/1",
+            AttributedTo = Samples.Carol,
+            Amendment = Samples.MotionId + "/amendments/7",
+            Position = ConsentPositions.Block,
+            ContentHtml = "<p>The oven needs a chimney first</p>",
+            Published = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero),
+            To = [Samples.MotionId],
+        }, Samples.ContextUrl);
+        using var context = JsonDocument.Parse(DeliberationVocabulary.ContextDocument);
+        var terms = context.RootElement.GetProperty("@context");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(DeliberationReader.TryReadAmendmentPosition(Element(written), out var read, out var error), Is.True, error);
+            Assert.That(read!.Position, Is.EqualTo("block"));
+            Assert.That(read.Amendment, Is.EqualTo(Samples.MotionId + "/amendments/7"));
+            Assert.That(read.AttributedTo, Is.EqualTo(Samples.Carol));
+            Assert.That(read.Content, Is.EqualTo("<p>The oven needs a chimney first</p>"));
+            Assert.That(written["type"]!.AsArray().Select(t => t!.GetValue<string>()), Is.EqualTo(new[] { "Note", "fellows:AmendmentPosition" }));
+            Assert.That(terms.GetProperty("AmendmentPosition").GetString(), Is.EqualTo("fellows:AmendmentPosition"));
+            Assert.That(terms.GetProperty("position").GetString(), Is.EqualTo("fellows:position"));
+            foreach (var bad in new JsonNode?[] { "maybe", "Agree", 1, null })
+            {
+                var copy = written.DeepClone().AsObject();
+                copy["position"] = bad;
+                Assert.That(DeliberationReader.TryReadAmendmentPosition(Element(copy), out _, out _), Is.False, $"position {bad?.ToJsonString() ?? "missing"}");
+            }
+            var noTarget = written.DeepClone().AsObject();
+            noTarget.Remove("inReplyTo");
+            Assert.That(DeliberationReader.TryReadAmendmentPosition(Element(noTarget), out _, out _), Is.False, "no amendment");
+            var stance = written.DeepClone().AsObject();
+            stance["type"] = new JsonArray("Note", "fellows:Stance");
+            Assert.That(DeliberationReader.TryReadAmendmentPosition(Element(stance), out _, out _), Is.False, "another type");
         });
     }
 

@@ -109,6 +109,18 @@ internal static class Samples
         Context = MotionId + "/thread",
     };
 
+    /// <summary>Bob, a member of co-op B, blocks Carol's amendment put to consent.</summary>
+    public static LocalAmendmentPosition AmendmentPosition => new()
+    {
+        Id = Bob + "/amendment-positions/5/1",
+        AttributedTo = Bob,
+        Amendment = Carol + "/amendments/5",
+        Position = ConsentPositions.Block,
+        ContentHtml = "<p>Not before the chimney is swept.</p>",
+        Published = Published.AddDays(2),
+        To = [Author],
+    };
+
     public static LocalCommitment Commitment => new()
     {
         Id = Carol + "/commitments/2",

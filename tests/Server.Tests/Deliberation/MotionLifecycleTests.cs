@@ -99,8 +99,17 @@ public class MotionLifecycleTests
         (await member.GetJsonAsync("/api/v1/notifications")).EnumerateArray()
             .Where(n => n.TryGetProperty("fellows_type", out var t) && t.GetString() == fellowsType).ToList();
 
-    static async Task<JsonElement> EventuallyJsonAsync(Func<Task<JsonElement?>> probe, string what) =>
-        (JsonElement)await Api.EventuallyAsync(async () => await probe() is { } found ? (object)found : null, what);
+    async Task<JsonElement> EventuallyJsonAsync(Func<Task<JsonElement?>> probe, string what)
+    {
+        try
+        {
+            return (JsonElement)await Api.EventuallyAsync(async () => await probe() is { } found ? (object)found : null, what);
+        }
+        catch (AssertionException e)
+        {
+            throw new AssertionException(e.Message + Environment.NewLine + await FederationTrace.DescribeAsync(_a, _b, _c));
+        }
+    }
 
     [Test]
     public async Task Proposal_on_A_for_B_and_C_is_amended_decided_and_followed_up_identically_on_all_three()
@@ -324,6 +333,78 @@ public class MotionLifecycleTests
     }
 
     [Test]
+    public async Task Members_of_allied_co_ops_take_positions_on_an_amendment_and_the_home_instance_counts_them()
+    {
+        var (id, uri) = await OpenAsync("Shared van");
+        var onB = await MirrorAsync(_bob, uri);
+        var onC = await MirrorAsync(_cat, uri);
+        var amendment = await _amy.PostJsonAsync($"{Motions}/{id}/amendments", new { title = "Shared electric van", reason = "Cheaper to run" });
+        var amendmentId = amendment.GetProperty("id").GetString()!;
+        var amendmentUri = amendment.GetProperty("uri").GetString()!;
+        async Task<JsonElement> CopyAsync(Member member, string motionId, string state) => await EventuallyJsonAsync(async () =>
+            (await member.GetJsonAsync($"{Motions}/{motionId}/amendments")).EnumerateArray()
+                .Where(a => a.GetProperty("uri").GetString() == amendmentUri && a.GetProperty("state").GetString() == state).Cast<JsonElement?>().FirstOrDefault(),
+            $"the amendment to be {state} on {member.Handle}'s server");
+        var onBId = (await CopyAsync(_bob, onB, "proposed")).GetProperty("id").GetString()!;
+        var (tooSoon, _) = await SendAsync(_bob, HttpMethod.Post, $"{Motions}/{onB}/amendments/{onBId}/positions", new { position = "agree" });
+        Assert.That((int)tooSoon, Is.EqualTo(422), "not yet put to the members");
+
+        await _ann.PostJsonAsync($"{Motions}/{id}/amendments/{amendmentId}/vote");
+        await CopyAsync(_bob, onB, "voting");
+        var onCId = (await CopyAsync(_cat, onC, "voting")).GetProperty("id").GetString()!;
+        var (blockWithoutReason, _) = await SendAsync(_bob, HttpMethod.Post, $"{Motions}/{onB}/amendments/{onBId}/positions", new { position = "block" });
+        Assert.That((int)blockWithoutReason, Is.EqualTo(422));
+        // bob first agrees, then blocks: the later position replaces the earlier one on A.
+        await _bob.PostJsonAsync($"{Motions}/{onB}/amendments/{onBId}/positions", new { position = "agree" });
+        var bobCounts = await _bob.PostJsonAsync($"{Motions}/{onB}/amendments/{onBId}/positions", new { position = "block", reason = "We need it for deliveries" });
+        Assert.That(bobCounts.GetProperty("block").GetInt32(), Is.EqualTo(1), "kept on bob's own server too");
+        await _cat.PostJsonAsync($"{Motions}/{onC}/amendments/{onCId}/positions", new { position = "agree" });
+        await _amy.PostJsonAsync($"{Motions}/{id}/amendments/{amendmentId}/positions", new { position = "agree" });
+        var onA = await EventuallyJsonAsync(async () =>
+            (await _ann.GetJsonAsync($"{Motions}/{id}/amendments")).EnumerateArray().Single(a => a.GetProperty("id").GetString() == amendmentId)
+                .GetProperty("positions") is var p && p.GetProperty("agree").GetInt32() == 2 && p.GetProperty("block").GetInt32() == 1 ? p : null,
+            "bob's block and cat's agreement to be counted on A");
+        Assert.That(onA.GetProperty("passed").GetBoolean(), Is.False, "a block from an allied co-op stops the amendment");
+
+        var resolved = await _ann.PostJsonAsync($"{Motions}/{id}/amendments/{amendmentId}/resolve");
+        Assert.That(resolved.GetProperty("state").GetString(), Is.EqualTo("declined"));
+        Assert.That(resolved.GetProperty("positions").GetProperty("agree").GetInt32(), Is.EqualTo(2));
+        await CopyAsync(_bob, onB, "declined");
+
+        // Late (the amendment is decided) or from a co-op outside the electorate: a Reject with the reason, never counted.
+        var (other, _) = await OpenAsync("Bike shed", allied: false);
+        var otherAmendment = await _amy.PostJsonAsync($"{Motions}/{other}/amendments", new { title = "Bike shed with a roof", reason = "Rain" });
+        await _ann.PostJsonAsync($"{Motions}/{other}/amendments/{otherAmendment.GetProperty("id").GetString()}/vote");
+        foreach (var (target, why) in new[] { (amendmentUri, "not-open"), (otherAmendment.GetProperty("uri").GetString()!, "ineligible") })
+        {
+            var positionId = $"{_cat.ActorId}/amendment-positions/raw-{why}";
+            var activity = new JsonObject
+            {
+                ["@context"] = new JsonArray("https://www.w3.org/ns/activitystreams", Fellows.Federation.Deliberation.DeliberationVocabulary.ContextUrl(_c.BaseUrl)),
+                ["id"] = positionId + "/activity",
+                ["type"] = "Create",
+                ["actor"] = _cat.ActorId,
+                ["to"] = new JsonArray(_ann.ActorId),
+                ["object"] = new JsonObject
+                {
+                    ["id"] = positionId, ["type"] = new JsonArray("Note", "fellows:AmendmentPosition"), ["attributedTo"] = _cat.ActorId,
+                    ["inReplyTo"] = target, ["position"] = "disagree", ["content"] = "", ["to"] = new JsonArray(_ann.ActorId),
+                },
+            };
+            await SendRawAsync(_c, _cat, activity, _ann.ActorId);
+            await WaitProcessedAsync(_a, positionId + "/activity");
+            await using var conn = new NpgsqlConnection(_a.ConnectionString);
+            Assert.That(await conn.ExecuteScalarAsync<long>("""
+                SELECT count(*) FROM motion_amendment_positions p JOIN motion_amendments am ON am.id = p.amendment_id
+                WHERE am.uri = @target AND p.position = 'disagree'
+                """, new { target }), Is.Zero, $"{why}: not counted");
+            Assert.That(await conn.ExecuteScalarAsync<string>(
+                "SELECT body FROM outbox_activities WHERE body::jsonb ->> 'type' = 'Reject' AND body LIKE '%' || @positionId || '%'", new { positionId }),
+                Does.Contain(why), $"{why}: the member is told why");
+        }
+    }
+
+    [Test]
     public async Task Overdue_commitment_is_reminded_once_as_a_notification_and_shown_overdue()
     {
         var (id, _) = await OpenAsync("Compost", allied: false);
@@ -390,17 +471,9 @@ public class MotionLifecycleTests
                 return await conn.ExecuteScalarAsync<short?>("SELECT state FROM inbox_activities WHERE activity_id = @activityId", new { activityId }) == 1;
             }, $"{activityId} to be processed");
         }
-        catch (AssertionException)
+        catch (AssertionException e)
         {
-            foreach (var instance in new[] { _a, _b, _c })
-            {
-                await using var conn = new NpgsqlConnection(instance.ConnectionString);
-                foreach (var row in await conn.QueryAsync("SELECT inbox_url, state, last_status, last_error, attempts FROM deliveries ORDER BY id DESC LIMIT 5"))
-                    await TestContext.Out.WriteLineAsync($"{instance.Name} delivery: " + string.Join(", ", ((IDictionary<string, object>)row).Select(kv => $"{kv.Key}={kv.Value}")));
-                foreach (var row in await conn.QueryAsync("SELECT activity_id, state, last_error FROM inbox_activities ORDER BY id DESC LIMIT 5"))
-                    await TestContext.Out.WriteLineAsync($"{instance.Name} inbox: " + string.Join(", ", ((IDictionary<string, object>)row).Select(kv => $"{kv.Key}={kv.Value}")));
-            }
-            throw;
+            throw new AssertionException(e.Message + Environment.NewLine + await FederationTrace.DescribeAsync(_a, _b, _c));
         }
     }
 
@@ -417,7 +490,7 @@ public class MotionLifecycleTests
         var forgedId = $"{_cat.ActorId}/outcomes/{Guid.NewGuid():N}";
         var create = new JsonObject
         {
-            ["@context"] = new JsonArray("https://www.w3.org/ns/activitystreams", _c.BaseUrl + "/ns/fellows"),
+            ["@context"] = new JsonArray("https://www.w3.org/ns/activitystreams", Fellows.Federation.Deliberation.DeliberationVocabulary.ContextUrl(_c.BaseUrl)),
             ["id"] = forgedId + "/activity",
             ["type"] = "Create",
             ["actor"] = _cat.ActorId,
@@ -462,7 +535,7 @@ public class MotionLifecycleTests
         var commitmentId = $"{_cat.ActorId}/commitments/{Guid.NewGuid():N}";
         var commit = new JsonObject
         {
-            ["@context"] = new JsonArray("https://www.w3.org/ns/activitystreams", _c.BaseUrl + "/ns/fellows"),
+            ["@context"] = new JsonArray("https://www.w3.org/ns/activitystreams", Fellows.Federation.Deliberation.DeliberationVocabulary.ContextUrl(_c.BaseUrl)),
             ["id"] = commitmentId + "#create",
             ["type"] = "Create",
             ["actor"] = _cat.ActorId,

@@ -55,6 +55,15 @@ public static class MotionLifecycleQueries
 
     public const string SystemAccount = "SELECT id FROM accounts WHERE uri = @uri";
 
+    public const string PutToVote = "UPDATE motion_amendments SET state = 'voting' WHERE id = @amendmentId AND state = 'proposed'";
+
+    /// <summary>A member's position on an amendment; a later one replaces it.</summary>
+    public const string UpsertPosition = """
+        INSERT INTO motion_amendment_positions (amendment_id, account_id, position, reason, created_at)
+        VALUES (@amendmentId, @accountId, @position, @reason, @now)
+        ON CONFLICT (amendment_id, account_id) DO UPDATE SET position = excluded.position, reason = excluded.reason, created_at = excluded.created_at
+        """;
+
     public const string CommitmentById = $"""
         SELECT {MotionQueries.CommitmentColumns} FROM motion_commitments c JOIN accounts a ON a.id = c.account_id WHERE c.id = @commitmentId
         """;
@@ -178,17 +187,23 @@ public sealed class MotionLifecycle(
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var (_, amendment, problem) = await FacilitatedAsync(conn, tx, accountId, motionId, amendmentId, ct);
+        var (motion, amendment, problem) = await FacilitatedAsync(conn, tx, accountId, motionId, amendmentId, ct);
         if (problem is not null) return problem;
         if (amendment!.AmendmentState != AmendmentState.Proposed) return Error.Validation($"Validation failed: this amendment is already {amendment.State}");
-        await conn.ExecuteAsync(new CommandDefinition("UPDATE motion_amendments SET state = 'voting' WHERE id = @amendmentId",
-            new { amendmentId }, tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(MotionLifecycleQueries.PutToVote, new { amendmentId }, tx, cancellationToken: ct));
         amendment = await AmendmentAsync(conn, tx, motionId, amendmentId, ct);
+        // Members of the allied co-ops take part too: their servers learn that positions are open.
+        await publisher.AmendmentPutToVoteAsync(conn, tx, await conn.AccountByIdAsync(motion!.AuthorAccountId, tx, ct), motion, amendment!,
+            await RemoteVotersAsync(conn, tx, motion, ct), ct);
         await tx.CommitAsync(ct);
         return amendment!;
     }
 
-    /// <summary>An eligible member's position on an amendment put to consent; changeable until it is resolved.</summary>
+    /// <summary>
+    /// An eligible member's position on an amendment put to consent; changeable until it is resolved. On another
+    /// instance's motion it is kept here too (the member's own view; the counts are those known here) and sent to the
+    /// motion's home instance, which counts every co-op's positions and decides.
+    /// </summary>
     public async Task<Result<AmendmentDecision>> TakePositionAsync(long accountId, long motionId, long amendmentId, string position, string? reason, CancellationToken ct)
     {
         if (!Positions.Contains(position)) return Error.Validation("Validation failed: position must be one of agree, abstain, disagree, block");
@@ -201,17 +216,17 @@ public sealed class MotionLifecycle(
         if (motion is null || motion.Phase == MotionPhase.Draft) return Error.NotFound();
         var amendment = await AmendmentAsync(conn, tx, motionId, amendmentId, ct);
         if (amendment is null) return Error.NotFound();
-        if (!motion.Local) return Error.Validation("Validation failed: an amendment's consent is taken on the motion's home instance");
         if (amendment.AmendmentState != AmendmentState.Voting) return Error.Validation("Validation failed: this amendment has not been put to the members");
         if (!IsOpen(motion, clock.GetUtcNow())) return Error.Validation("Validation failed: the motion is no longer open");
         if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition(MotionQueries.IsEligibleLocal, new { id = accountId }, tx, cancellationToken: ct)))
             return Error.Forbidden("You are not eligible to take a position on this amendment");
-        await conn.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO motion_amendment_positions (amendment_id, account_id, position, reason, created_at)
-            VALUES (@amendmentId, @accountId, @position, @reason, @now)
-            ON CONFLICT (amendment_id, account_id) DO UPDATE SET position = excluded.position, reason = excluded.reason, created_at = excluded.created_at
-            """, new { amendmentId, accountId, position, reason = reason is { Length: > 0 } r ? MotionText.ToHtml(r) : null, now = clock.GetUtcNow() },
+        var reasonHtml = reason is { Length: > 0 } r ? MotionText.ToHtml(r) : null;
+        var now = clock.GetUtcNow();
+        await conn.ExecuteAsync(new CommandDefinition(MotionLifecycleQueries.UpsertPosition, new { amendmentId, accountId, position, reason = reasonHtml, now },
             tx, cancellationToken: ct));
+        if (!motion.Local)
+            await publisher.AmendmentPositionAsync(conn, tx, await conn.AccountByIdAsync(accountId, tx, ct), await conn.AccountByIdAsync(motion.AuthorAccountId, tx, ct),
+                amendment, position, reasonHtml, now, ct);
         var counts = await CountPositionsAsync(conn, tx, amendmentId, ct);
         await tx.CommitAsync(ct);
         return counts;

@@ -30,9 +30,11 @@ public static class MotionLifecycleEndpoints
         group.MapPost("/{id}/amendments/{amendmentId}/decline", Decline).RequireScope("write:statuses").WithName("DeclineAmendment")
             .WithSummary("Author or admin: decline the amendment (Reject to its author)");
         group.MapPost("/{id}/amendments/{amendmentId}/vote", PutToVote).RequireScope("write:statuses").WithName("PutAmendmentToVote")
-            .WithSummary("Author or admin: put the amendment to a consent sub-decision of this instance's members");
+            .WithSummary("Author or admin: put the amendment to a consent sub-decision of the members of the motion's co-op and its allies")
+            .WithDescription("Federated as Update of the amendment (amendmentState: voting) from the motion's author to every participating instance, whose members can then take positions there.");
         group.MapPost("/{id}/amendments/{amendmentId}/positions", TakePosition).RequireScope("write:statuses").WithName("AmendmentPosition")
-            .WithSummary("Take a position on an amendment put to the members: position (agree|abstain|disagree|block), reason (required for a block)");
+            .WithSummary("Take a position on an amendment put to the members: position (agree|abstain|disagree|block), reason (required for a block)")
+            .WithDescription("On another instance's motion the position is kept here and sent to the motion's home instance as Create of a [\"Note\", \"fellows:AmendmentPosition\"]; the home instance counts it when the member's co-op is allied and vouches for them (otherwise a Reject with the reason). The counts returned are those known on this instance; the home instance's are authoritative.");
         group.MapPost("/{id}/amendments/{amendmentId}/resolve", Resolve).RequireScope("write:statuses").WithName("ResolveAmendment")
             .WithSummary("Author or admin: close the consent sub-decision")
             .WithDescription("Accepted (as /accept) when nobody blocks and more agree than disagree; declined otherwise. Abstentions are not counted.");

@@ -10,12 +10,15 @@ using Npgsql;
 namespace Fellows.Server.Features.Motions;
 
 /// <summary>
-/// Amendments, outcomes and commitments arriving from other instances, and the home instance's Accept or Reject
-/// of an amendment. Each is taken only from whom it may come: an amendment or commitment from a member of a co-op
-/// in the motion's electorate (same origin as one of its actors), about a motion this instance knows; an outcome or
-/// an amendment's decision only from the motion's own server. What does not fit is ignored and never stored.
+/// Amendments, positions on them, outcomes and commitments arriving from other instances, and the home instance's
+/// Accept or Reject of an amendment. Each is taken only from whom it may come: an amendment or commitment from a
+/// member of a co-op in the motion's electorate (same origin as one of its actors), about a motion this instance
+/// knows; a position on an amendment of our own motion from such a member whose co-op vouches for them (otherwise a
+/// Reject with the reason); an outcome, an amendment's decision or its being put to a vote only from the motion's
+/// own server. What does not fit is ignored and never stored.
 /// </summary>
-public sealed class MotionLifecycleInbox(NpgsqlDataSource db, TimeProvider clock, MotionFollowUpScheduler followUps, ILogger<MotionLifecycleInbox> logger)
+public sealed class MotionLifecycleInbox(NpgsqlDataSource db, TimeProvider clock, MotionFollowUpScheduler followUps, MotionPublisher publisher,
+    Groups.CoopVouching vouching, ILogger<MotionLifecycleInbox> logger)
 {
     /// <summary>True when <paramref name="obj"/> is an amendment, outcome or commitment (handled here, whatever became of it).</summary>
     public async Task<bool> TryReceiveAsync(Account actor, JsonElement obj, CancellationToken ct)
@@ -23,6 +26,11 @@ public sealed class MotionLifecycleInbox(NpgsqlDataSource db, TimeProvider clock
         if (obj.ValueKind != JsonValueKind.Object) return false;
         var types = obj.GetTypes().ToList();
         bool Is(string term) => types.Any(t => t == term || t == "fellows:" + term || t == DeliberationVocabulary.Namespace + term);
+        if (Is("AmendmentPosition"))
+        {
+            await ReceivePositionAsync(actor, obj, ct);
+            return true;
+        }
         if (Is("Amendment"))
         {
             await ReceiveAmendmentAsync(actor, obj, ct);
@@ -56,6 +64,11 @@ public sealed class MotionLifecycleInbox(NpgsqlDataSource db, TimeProvider clock
     async Task ReceiveAmendmentAsync(Account actor, JsonElement json, CancellationToken ct)
     {
         if (!DeliberationReader.TryReadAmendment(json, out var amendment, out var error)) { Ignore("amendment", "?", error); return; }
+        if (amendment.State == AmendmentState.Voting && amendment.AttributedTo != actor.Uri)
+        {
+            await ReceivePutToVoteAsync(actor, amendment, ct);
+            return;
+        }
         if (amendment.AttributedTo != actor.Uri || !RemoteActors.SameOrigin(amendment.Id, actor.Uri)) { Ignore("amendment", amendment.Id, "not the sender's own"); return; }
         await using var conn = await db.OpenConnectionAsync(ct);
         var motion = await MotionByUriAsync(conn, amendment.Amends, ct);
@@ -80,6 +93,66 @@ public sealed class MotionLifecycleInbox(NpgsqlDataSource db, TimeProvider clock
             title = title.Length == 0 ? motion.Title : title[..Math.Min(title.Length, MotionService.MaxTitle)],
             body, reason = RemoteHtml.Sanitize(amendment.Content ?? ""),
         }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// The motion's author on its home server put an amendment we hold to the members: members here may now take
+    /// positions, which go back to the home server.
+    /// </summary>
+    async Task ReceivePutToVoteAsync(Account actor, RemoteAmendment amendment, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var known = await conn.QuerySingleOrDefaultAsync<AmendmentRow>(new CommandDefinition(MotionLifecycleQueries.AmendmentByUri, new { uri = amendment.Id }, cancellationToken: ct));
+        var motion = known is null ? null : await MotionService.LoadAsync(conn, null, known.MotionId, ct);
+        if (motion is null || motion.Local || motion.AuthorAccountId != actor.Id || !RemoteActors.SameOrigin(motion.Uri, actor.Uri))
+        {
+            Ignore("amendment put to a vote", amendment.Id, "not an amendment held here of a motion from the sender's server");
+            return;
+        }
+        await conn.ExecuteAsync(new CommandDefinition(MotionLifecycleQueries.PutToVote, new { amendmentId = known!.Id }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// A member of an allied co-op takes a position on an amendment of one of our motions put to consent. Counted
+    /// (a later one replaces theirs) when their co-op is in the electorate and vouches for them, the amendment is
+    /// being voted on and the motion is open; otherwise the member is sent a Reject with the reason and nothing changes.
+    /// </summary>
+    async Task ReceivePositionAsync(Account actor, JsonElement json, CancellationToken ct)
+    {
+        if (!DeliberationReader.TryReadAmendmentPosition(json, out var position, out var error)) { Ignore("amendment position", "?", error); return; }
+        if (position.AttributedTo != actor.Uri || !RemoteActors.SameOrigin(position.Id, actor.Uri)) { Ignore("amendment position", position.Id, "not the sender's own"); return; }
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var amendment = await conn.QuerySingleOrDefaultAsync<AmendmentRow>(new CommandDefinition(MotionLifecycleQueries.AmendmentByUri, new { uri = position.Amendment }, cancellationToken: ct));
+        var motion = amendment is null ? null : await MotionService.LoadAsync(conn, null, amendment.MotionId, ct);
+        if (motion is null || !motion.Local) { Ignore("amendment position", position.Id, "not on an amendment of a motion of ours"); return; }
+
+        var reason = position.Content is { } html ? RemoteHtml.Sanitize(html) : null;
+        if (reason is not null && RemoteHtml.ToPlainText(reason).Trim().Length == 0) reason = null;
+        var coop = motion.AlliedActors.FirstOrDefault(a => RemoteActors.SameOrigin(a, actor.Uri));
+        var refusal =
+            coop is null ? (RejectionReason.Ineligible, "You are not eligible: this amendment is decided by members of the motion's co-op and of the allied instances it names.")
+            : amendment!.AmendmentState != AmendmentState.Voting ? (RejectionReason.NotOpen, "This amendment is not being voted on: it was not put to the members, or it is already decided.")
+            : motion.Phase is not (MotionPhase.Discussion or MotionPhase.Voting) || clock.GetUtcNow() >= motion.VotingEndsAt
+                ? (RejectionReason.AfterClose, "The motion had closed when your position arrived.")
+            : position.Position == ConsentPositions.Block && reason is null ? (RejectionReason.BlockWithoutReason, "A block needs a reason.")
+            : reason is not null && RemoteHtml.ToPlainText(reason).Length > MotionService.MaxReason ? (RejectionReason.MalformedChoice, "The reason is too long.")
+            : await vouching.CheckAsync(coop, actor, ct) is { } notVouched ? (RejectionReason.Ineligible, notVouched)
+            : ((RejectionReason, string)?)null;
+
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        if (refusal is { } r)
+        {
+            if (logger.IsEnabled(LogLevel.Information)) logger.LogInformation("Rejected amendment position {Id}: {Reason}", position.Id, r.Item1);
+            await publisher.RejectAsync(conn, tx, await conn.AccountByIdAsync(motion.AuthorAccountId, tx, ct), motion, new Rejection(position.Id, actor.Uri, r.Item1, r.Item2), ct);
+        }
+        else
+        {
+            await conn.ExecuteAsync(new CommandDefinition(MotionLifecycleQueries.UpsertPosition, new
+            {
+                amendmentId = amendment!.Id, accountId = actor.Id, position = position.Position, reason, now = clock.GetUtcNow(),
+            }, tx, cancellationToken: ct));
+        }
+        await tx.CommitAsync(ct);
     }
 
     /// <summary>Accept or Reject of an amendment by the motion's author on its home server.</summary>

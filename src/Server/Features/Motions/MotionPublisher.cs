@@ -175,6 +175,34 @@ public sealed class MotionPublisher(InstanceUrls urls, OutboxWriter outbox)
     }
 
     /// <summary>
+    /// An amendment put to the members' consent: <c>Update</c> of the amendment (<c>amendmentState: voting</c>) from the
+    /// motion's author, to its author and every participating instance, so members there can take positions.
+    /// </summary>
+    public Task AmendmentPutToVoteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account motionAuthor, MotionRow motion, AmendmentRow amendment,
+        IReadOnlyList<string> remoteVoters, CancellationToken ct)
+    {
+        var to = Participants(motion, motionAuthor, remoteVoters.Append(amendment.AuthorUri));
+        var activity = Wrap("Update", $"{motion.Uri}#amendments/{amendment.Id}/vote", motionAuthor.Uri,
+            AmendmentDocument(amendment, motion, amendment.AuthorUri, null), to);
+        return EnqueueAsync(conn, tx, motionAuthor, activity, to, [], ct);
+    }
+
+    /// <summary>A member's position on an amendment of another instance's motion: <c>Create</c>, to the motion's author, who counts it.</summary>
+    public Task AmendmentPositionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account member, Account motionAuthor, AmendmentRow amendment,
+        string position, string? reasonHtml, DateTimeOffset now, CancellationToken ct)
+    {
+        // Each change of position is its own object (a later one replaces the earlier on the home instance).
+        var id = $"{member.Uri}/amendment-positions/{amendment.Id}/{Guid.NewGuid():N}";
+        var document = DeliberationWriter.AmendmentPosition(new LocalAmendmentPosition
+        {
+            Id = id, AttributedTo = member.Uri, Amendment = amendment.Uri, Position = position, ContentHtml = reasonHtml, Published = now,
+            To = [motionAuthor.Uri],
+        }, null);
+        var activity = Wrap("Create", id + "/activity", member.Uri, document, [motionAuthor.Uri]);
+        return EnqueueAsync(conn, tx, member, activity, [motionAuthor.Uri], [], ct);
+    }
+
+    /// <summary>
     /// The home instance's decision on an amendment: <c>Accept</c> (taken into the text; the motion's own Update
     /// carries the new text) or <c>Reject</c>, from the motion's author, to its author and every participating instance.
     /// </summary>
