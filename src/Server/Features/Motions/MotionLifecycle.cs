@@ -48,11 +48,6 @@ public static class MotionLifecycleQueries
         FROM motion_versions WHERE motion_id = @motionId ORDER BY version DESC
         """;
 
-    public const string RemoteVoters = """
-        SELECT DISTINCT a.uri FROM motion_stances s JOIN accounts a ON a.id = s.voter_account_id
-        WHERE s.motion_id = @motionId AND a.domain IS NOT NULL
-        """;
-
     public const string SystemAccount = "SELECT id FROM accounts WHERE uri = @uri";
 
     public const string PutToVote = "UPDATE motion_amendments SET state = 'voting' WHERE id = @amendmentId AND state = 'proposed'";
@@ -135,9 +130,7 @@ public sealed class MotionLifecycle(
         await conn.QuerySingleOrDefaultAsync<AmendmentRow>(new CommandDefinition(MotionLifecycleQueries.AmendmentById, new { motionId, amendmentId }, tx, cancellationToken: ct));
 
     static async Task<IReadOnlyList<string>> RemoteVotersAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, MotionRow motion, CancellationToken ct) =>
-        motion.Local
-            ? (await conn.QueryAsync<string>(new CommandDefinition(MotionLifecycleQueries.RemoteVoters, new { motionId = motion.Id }, tx, cancellationToken: ct))).ToList()
-            : [];
+        motion.Local ? await MotionService.RemoteVotersAsync(conn, tx, motion.Id, ct) : [];
 
     public async Task<Result<IReadOnlyList<AmendmentRow>>> AmendmentsAsync(long viewer, long motionId, CancellationToken ct)
     {

@@ -69,6 +69,11 @@ public static class MotionQueries
         ORDER BY a.id
         """;
 
+    public const string RemoteVoters = """
+        SELECT DISTINCT a.uri FROM motion_stances s JOIN accounts a ON a.id = s.voter_account_id
+        WHERE s.motion_id = @id AND a.domain IS NOT NULL
+        """;
+
     public const string IsEligibleLocal = """
         SELECT EXISTS (SELECT 1 FROM accounts a JOIN users u ON u.account_id = a.id
         WHERE a.id = @id AND a.domain IS NULL AND a.actor_type = 'Person' AND u.approved AND u.disabled_at IS NULL

@@ -288,11 +288,9 @@ public sealed class MotionService(
         return motion;
     }
 
-    static async Task<IReadOnlyList<string>> RemoteVotersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, CancellationToken ct) =>
-        (await conn.QueryAsync<string>(new CommandDefinition("""
-            SELECT DISTINCT a.uri FROM motion_stances s JOIN accounts a ON a.id = s.voter_account_id
-            WHERE s.motion_id = @id AND a.domain IS NOT NULL
-            """, new { id }, tx, cancellationToken: ct))).ToList();
+    /// <summary>Remote members who took a stance on motion <paramref name="id"/>: they are sent what becomes of it.</summary>
+    internal static async Task<IReadOnlyList<string>> RemoteVotersAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long id, CancellationToken ct) =>
+        (await conn.QueryAsync<string>(new CommandDefinition(MotionQueries.RemoteVoters, new { id }, tx, cancellationToken: ct))).ToList();
 
     /// <summary>
     /// The count as it stands: members of this instance (vouched for by the instance actor) plus the remote
