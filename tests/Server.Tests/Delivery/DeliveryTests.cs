@@ -285,7 +285,11 @@ public sealed class DeliveryTests
         await using var conn = new NpgsqlConnection(_instance.ConnectionString);
         var jobs = (await conn.QueryAsync<string>("SELECT job_name FROM qrtz_job_details WHERE sched_name = @s ORDER BY job_name", new { s = JobsRegistration.SchedulerName })).ToList();
         Assert.That(jobs, Is.EqualTo(ExpectedJobs));
-        var triggers = await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM qrtz_triggers WHERE sched_name = @s AND job_group = 'maintenance'", new { s = JobsRegistration.SchedulerName });
+        // The maintenance jobs' own triggers; a manual firing another test asked for (TriggerJob adds a one-off trigger in
+        // Quartz's QRTZ_MANUAL_TRIGGER group until it has run) is not one of them.
+        var triggers = await conn.ExecuteScalarAsync<int>(
+            "SELECT count(*) FROM qrtz_triggers WHERE sched_name = @s AND job_group = 'maintenance' AND trigger_group NOT LIKE '%MANUAL_TRIGGER'",
+            new { s = JobsRegistration.SchedulerName });
         Assert.That(triggers, Is.EqualTo(5));
         await WaitUntilAsync(async () => await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM qrtz_scheduler_state WHERE sched_name = @s", new { s = JobsRegistration.SchedulerName }) == 1,
             "this node checked in to the cluster");
