@@ -1,3 +1,5 @@
+using Fellows.Federation.Vocabulary;
+
 namespace Fellows.Federation.Deliberation;
 
 /// <summary>A motion we publish, as plain values, for <see cref="DeliberationWriter.Motion"/>.</summary>
@@ -58,6 +60,9 @@ public sealed record LocalMotion
 
     /// <summary>The outcome, once written.</summary>
     public string? Outcome { get; init; }
+
+    /// <summary>Files attached to the proposal (plans, quotes, minutes), written as a note's <c>attachment</c>.</summary>
+    public IReadOnlyList<MediaAttachment> Attachments { get; init; } = [];
 
     /// <summary>Which version of the text this is: 1 as first written, one more for each accepted amendment.</summary>
     public int? TextVersion { get; init; }

@@ -38,6 +38,9 @@ public static class DeliberationWriter
         json["cc"] = Strings(motion.Cc);
         AddIf(json, "audience", motion.Audience);
         AddIf(json, "context", motion.Context);
+        // Only when there are some, so a motion without files reads as before.
+        if (motion.Attachments.Count > 0)
+            json["attachment"] = ActivityPubWriter.Attachments(motion.Attachments);
 
         // Running counts sway votes: they are published only after the close, or when the motion allows it.
         var visible = motion.Tally is not null && (motion.Phase == MotionPhase.Closed || motion.ClosedAt is not null || motion.ResultsBeforeClose);

@@ -183,28 +183,7 @@ public static class ActivityPubWriter
             json["contentMap"] = new JsonObject { [language] = note.ContentHtml };
         }
 
-        var attachments = new JsonArray();
-        foreach (var media in note.Attachments)
-        {
-            var item = new JsonObject { ["type"] = media.Type };
-            AddIf(item, "mediaType", media.MediaType);
-            item["url"] = media.Url;
-            AddIf(item, "name", media.Name);
-            AddIf(item, "blurhash", media.Blurhash);
-            if (media.Width is { } width)
-            {
-                item["width"] = width;
-            }
-
-            if (media.Height is { } height)
-            {
-                item["height"] = height;
-            }
-
-            attachments.Add(item);
-        }
-
-        json["attachment"] = attachments;
+        json["attachment"] = Attachments(note.Attachments);
         json["tag"] = Tags(note.Mentions, note.Hashtags, note.Emoji);
         AddIf(json, "replies", note.Replies);
         if (note.Poll is { } poll)
@@ -415,6 +394,34 @@ public static class ActivityPubWriter
         AddIf(json, "prev", page.Prev);
         json["orderedItems"] = Nodes(page.OrderedItems);
         return json;
+    }
+
+    /// <summary>Media attachments as Mastodon writes them: type, <c>mediaType</c>, <c>url</c>, <c>name</c> (the description), <c>blurhash</c>, size.</summary>
+    public static JsonArray Attachments(IReadOnlyList<MediaAttachment> media)
+    {
+        ArgumentNullException.ThrowIfNull(media);
+        var attachments = new JsonArray();
+        foreach (var item in media)
+        {
+            var json = new JsonObject { ["type"] = item.Type };
+            AddIf(json, "mediaType", item.MediaType);
+            json["url"] = item.Url;
+            AddIf(json, "name", item.Name);
+            AddIf(json, "blurhash", item.Blurhash);
+            if (item.Width is { } width)
+            {
+                json["width"] = width;
+            }
+
+            if (item.Height is { } height)
+            {
+                json["height"] = height;
+            }
+
+            attachments.Add(json);
+        }
+
+        return attachments;
     }
 
     /// <summary>Formats a timestamp as servers expect: UTC, whole seconds, <c>Z</c> suffix.</summary>

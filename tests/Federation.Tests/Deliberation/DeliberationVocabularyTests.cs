@@ -367,6 +367,25 @@ public class DeliberationVocabularyTests
     }
 
     [Test]
+    public void Motion_with_files_carries_them_as_attachments_that_a_reader_of_notes_takes()
+    {
+        var file = new MediaAttachment("Document", "image/jpeg", "https://a.example/media/plan.jpg", "Roof plan", 800, 600, null);
+        var withFile = DeliberationWriter.Motion(Samples.Motion(closed: false) with { Attachments = [file] }, Samples.ContextUrl);
+        var without = DeliberationWriter.Motion(Samples.Motion(closed: false), Samples.ContextUrl);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(without.ContainsKey("attachment"), Is.False, "a motion without files reads as before");
+            Assert.That(RemoteObject.TryRead(Element(withFile), out var read, out var error), Is.True, error);
+            var attachment = read!.Attachments.Single();
+            Assert.That(attachment.Url, Is.EqualTo(file.Url));
+            Assert.That(attachment.MediaType, Is.EqualTo("image/jpeg"));
+            Assert.That(attachment.Name, Is.EqualTo("Roof plan"));
+            Assert.That(attachment.Width, Is.EqualTo(800));
+        });
+    }
+
+    [Test]
     public void Amendment_position_round_trips_and_only_the_four_consent_positions_are_read()
     {
         var written = DeliberationWriter.AmendmentPosition(new LocalAmendmentPosition

@@ -2,7 +2,6 @@
 #pragma warning disable CA1861
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Fellows.Server.Features.Scheduled;
@@ -10,7 +9,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using NUnit.Framework;
 using Quartz;
-using SkiaSharp;
 
 namespace Fellows.Server.Tests.ClientApi;
 
@@ -50,20 +48,6 @@ public class ScheduledStatusApiTests
         return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }
 
-    static async Task<string> UploadAsync(Member m)
-    {
-        using var bitmap = new SKBitmap(40, 30);
-        using (var canvas = new SKCanvas(bitmap)) canvas.Clear(SKColors.SeaGreen);
-        using var image = SKImage.FromBitmap(bitmap);
-        var file = new ByteArrayContent(image.Encode(SKEncodedImageFormat.Png, 100).ToArray());
-        file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        using var form = new MultipartFormDataContent { { file, "file", "plan.png" } };
-        var id = (await Api.JsonAsync(await m.Api.PostAsync(new Uri("/api/v2/media", UriKind.Relative), form))).GetProperty("id").GetString()!;
-        await Api.EventuallyAsync(async () => (await m.Api.GetAsync(new Uri($"/api/v1/media/{id}", UriKind.Relative))).StatusCode == HttpStatusCode.OK,
-            "the upload to be processed");
-        return id;
-    }
-
     static async Task<IReadOnlyList<JsonElement>> PostsOfAsync(Member m) =>
         (await m.GetJsonAsync($"/api/v1/accounts/{m.AccountId}/statuses?limit=40")).EnumerateArray().ToList();
 
@@ -89,7 +73,7 @@ public class ScheduledStatusApiTests
     {
         var una = await _instance.CreateMemberAsync("una");
         var other = await _instance.CreateMemberAsync("vic");
-        var media = await UploadAsync(una);
+        var media = await Api.UploadImageAsync(una);
         var scheduled = await una.PostJsonAsync("/api/v1/statuses", new
         {
             status = "The garden plan, for the morning",
@@ -174,7 +158,7 @@ public class ScheduledStatusApiTests
     public async Task Cancelled_post_frees_its_media_and_its_job()
     {
         var wil = await _instance.CreateMemberAsync("wil");
-        var media = await UploadAsync(wil);
+        var media = await Api.UploadImageAsync(wil);
         var scheduled = await wil.PostJsonAsync("/api/v1/statuses", new { status = "maybe", media_ids = new[] { media }, scheduled_at = At(TimeSpan.FromHours(3)) });
         var id = scheduled.GetProperty("id").GetString()!;
         var (status, body) = await SendAsync(wil, HttpMethod.Delete, $"/api/v1/scheduled_statuses/{id}");

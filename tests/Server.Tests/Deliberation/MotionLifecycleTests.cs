@@ -354,8 +354,9 @@ public class MotionLifecycleTests
         var onCId = (await CopyAsync(_cat, onC, "voting")).GetProperty("id").GetString()!;
         var (blockWithoutReason, _) = await SendAsync(_bob, HttpMethod.Post, $"{Motions}/{onB}/amendments/{onBId}/positions", new { position = "block" });
         Assert.That((int)blockWithoutReason, Is.EqualTo(422));
-        // bob first agrees, then blocks: the later position replaces the earlier one on A.
+        // bob first agrees, then blocks: the later position replaces the earlier one on A, in whichever order they arrive.
         await _bob.PostJsonAsync($"{Motions}/{onB}/amendments/{onBId}/positions", new { position = "agree" });
+        Advance(TimeSpan.FromSeconds(2));
         var bobCounts = await _bob.PostJsonAsync($"{Motions}/{onB}/amendments/{onBId}/positions", new { position = "block", reason = "We need it for deliveries" });
         Assert.That(bobCounts.GetProperty("block").GetInt32(), Is.EqualTo(1), "kept on bob's own server too");
         await _cat.PostJsonAsync($"{Motions}/{onC}/amendments/{onCId}/positions", new { position = "agree" });
@@ -402,6 +403,65 @@ public class MotionLifecycleTests
                 "SELECT body FROM outbox_activities WHERE body::jsonb ->> 'type' = 'Reject' AND body LIKE '%' || @positionId || '%'", new { positionId }),
                 Does.Contain(why), $"{why}: the member is told why");
         }
+    }
+
+    [Test]
+    public async Task Files_attached_to_a_draft_motion_are_reserved_then_posted_with_it_and_shown_on_allied_servers()
+    {
+        var plan = await Api.UploadImageAsync(_ann, "plan.png");
+        var amysQuote = await Api.UploadImageAsync(_amy, "quote.png");
+        object Draft(params string[] mediaIds) => new
+        {
+            title = "Solar panels", body = "The roof faces south.", method = "consent", allied_actors = new[] { _b.BaseUrl + "/actor" },
+            voting_ends_at = Iso(_clockA.GetUtcNow() + TimeSpan.FromMinutes(30)), remind_before_hours = 0, media_ids = mediaIds,
+        };
+        var (notHers, notHersBody) = await SendAsync(_ann, HttpMethod.Post, Motions, Draft(amysQuote));
+        Assert.That((int)notHers, Is.EqualTo(422), "someone else's upload");
+        Assert.That(notHersBody.GetProperty("error").GetString(), Does.Contain(amysQuote));
+        var (notAnId, _) = await SendAsync(_ann, HttpMethod.Post, Motions, Draft("plan"));
+        Assert.That((int)notAnId, Is.EqualTo(422));
+        var (tooMany, _) = await SendAsync(_ann, HttpMethod.Post, Motions, Draft("1", "2", "3", "4", "5"));
+        Assert.That((int)tooMany, Is.EqualTo(422));
+
+        var draft = await _ann.PostJsonAsync(Motions, Draft(plan));
+        var id = draft.GetProperty("id").GetString()!;
+        Assert.That(draft.GetProperty("media_attachments").EnumerateArray().Select(m => m.GetProperty("id").GetString()), Is.EqualTo(new[] { plan }));
+        // Reserved for the draft: neither deleted nor posted elsewhere.
+        var (deleted, _) = await SendAsync(_ann, HttpMethod.Delete, $"/api/v1/media/{plan}");
+        Assert.That(deleted, Is.EqualTo(HttpStatusCode.NotFound));
+        var (elsewhere, _) = await SendAsync(_ann, HttpMethod.Post, "/api/v1/statuses", new { status = "the plan", media_ids = new[] { plan } });
+        Assert.That((int)elsewhere, Is.EqualTo(422));
+        var (twice, _) = await SendAsync(_ann, HttpMethod.Post, Motions, Draft(plan));
+        Assert.That((int)twice, Is.EqualTo(422), "one draft's upload cannot go on another");
+
+        var open = await _ann.PostJsonAsync($"{Motions}/{id}/voting");
+        var uri = open.GetProperty("uri").GetString()!;
+        var status = await _ann.GetJsonAsync($"/api/v1/statuses/{id}");
+        var posted = status.GetProperty("media_attachments").EnumerateArray().Single();
+        Assert.That(posted.GetProperty("id").GetString(), Is.EqualTo(plan), "the motion's post carries the file, for any Mastodon app");
+        using (var fetch = new HttpRequestMessage(HttpMethod.Get, new Uri(uri)))
+        {
+            fetch.Headers.Accept.ParseAdd("application/activity+json");
+            using var response = await _a.Client.SendAsync(fetch);
+            var question = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            var attachment = question.GetProperty("attachment").EnumerateArray().Single();
+            Assert.That(attachment.GetProperty("url").GetString(), Is.EqualTo(posted.GetProperty("url").GetString()));
+            Assert.That(attachment.GetProperty("mediaType").GetString(), Does.StartWith("image/"));
+        }
+
+        // On the allied server the mirrored motion, and its post, show the file.
+        var onB = await MirrorAsync(_bob, uri);
+        var mirrored = (await _bob.GetJsonAsync($"{Motions}/{onB}")).GetProperty("media_attachments").EnumerateArray().Single();
+        Assert.That(mirrored.GetProperty("remote_url").GetString(), Is.EqualTo(posted.GetProperty("url").GetString()));
+        var statusOnB = (await _bob.GetJsonAsync($"{Motions}/{onB}")).GetProperty("status_id").GetString();
+        Assert.That((await _bob.GetJsonAsync($"/api/v1/statuses/{statusOnB}")).GetProperty("media_attachments").GetArrayLength(), Is.EqualTo(1));
+
+        // A draft withdrawn unposted gives its upload back.
+        var spare = await Api.UploadImageAsync(_ann, "spare.png");
+        var withdrawn = await _ann.PostJsonAsync(Motions, Draft(spare));
+        await _ann.PostJsonAsync($"{Motions}/{withdrawn.GetProperty("id").GetString()}/withdraw");
+        var (freed, _) = await SendAsync(_ann, HttpMethod.Delete, $"/api/v1/media/{spare}");
+        Assert.That(freed, Is.EqualTo(HttpStatusCode.OK));
     }
 
     [Test]

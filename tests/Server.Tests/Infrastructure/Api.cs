@@ -1,6 +1,9 @@
+using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using NUnit.Framework;
+using SkiaSharp;
 
 namespace Fellows.Server.Tests;
 
@@ -22,6 +25,21 @@ public static class Api
         await JsonAsync(body is null
             ? await member.Api.PostAsync(new Uri(path, UriKind.Relative), null)
             : await member.Api.PostAsJsonAsync(new Uri(path, UriKind.Relative), body));
+
+    /// <summary>Uploads a small PNG through media v2 as <paramref name="member"/> and waits until it is processed; returns its id.</summary>
+    public static async Task<string> UploadImageAsync(Member member, string fileName = "plan.png")
+    {
+        using var bitmap = new SKBitmap(40, 30);
+        using (var canvas = new SKCanvas(bitmap)) canvas.Clear(SKColors.SeaGreen);
+        using var image = SKImage.FromBitmap(bitmap);
+        var file = new ByteArrayContent(image.Encode(SKEncodedImageFormat.Png, 100).ToArray());
+        file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        using var form = new MultipartFormDataContent { { file, "file", fileName } };
+        var id = (await JsonAsync(await member.Api.PostAsync(new Uri("/api/v2/media", UriKind.Relative), form))).GetProperty("id").GetString()!;
+        await EventuallyAsync(async () => (await member.Api.GetAsync(new Uri($"/api/v1/media/{id}", UriKind.Relative))).StatusCode == HttpStatusCode.OK,
+            "the upload to be processed");
+        return id;
+    }
 
     /// <summary>Polls until <paramref name="probe"/> returns a value: federation is asynchronous, tests never sleep a fixed time.</summary>
     public static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, string what, int seconds = 20) where T : class

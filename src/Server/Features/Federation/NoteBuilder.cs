@@ -49,10 +49,14 @@ public sealed class NoteBuilder(InstanceUrls urls, MediaStore media)
             Mentions = mentioned.Select(m => new MentionTag(m.Uri, "@" + m.Acct + (m.IsLocal ? "@" + urls.Domain : ""))).ToList(),
             Hashtags = tags.Select(t => new HashtagTag(urls.Tag(t), "#" + t)).ToList(),
             Replies = urls.StatusReplies(author.Username, status.Id),
-            Attachments = (attachments ?? []).Where(m => m.FilePath is not null).Select(m => new MediaAttachment(
-                "Document", m.ContentType, media.Url(m.FilePath!), m.Description.Length > 0 ? m.Description : null, m.Width, m.Height, m.Blurhash)).ToList(),
+            Attachments = Attachments(attachments ?? []),
         };
     }
+
+    /// <summary>Processed uploads as ActivityPub attachments (Mastodon's <c>Document</c> with media type, size and description).</summary>
+    public IReadOnlyList<MediaAttachment> Attachments(IEnumerable<MediaRow> rows) =>
+        rows.Where(m => m.FilePath is not null).Select(m => new MediaAttachment(
+            "Document", m.ContentType, media.Url(m.FilePath!), m.Description.Length > 0 ? m.Description : null, m.Width, m.Height, m.Blurhash)).ToList();
 
     /// <summary>Notes for a page of one author's statuses, loading mentions and tags for all of them in two queries.</summary>
     public async Task<IReadOnlyList<LocalNote>> BuildManyAsync(NpgsqlConnection conn, Account author, IReadOnlyList<Status> statuses, CancellationToken ct,

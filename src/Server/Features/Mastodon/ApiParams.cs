@@ -120,6 +120,21 @@ public sealed class ApiParams
 
     public IReadOnlyList<string> GetList(string key) => _values.TryGetValue(key, out var list) ? list : [];
 
+    /// <summary>
+    /// The ids under <paramref name="key"/> (<c>media_ids[]</c> and the like; empty entries skipped), or the first
+    /// entry that is not an id.
+    /// </summary>
+    public (List<long> Ids, string? NotAnId) GetIds(string key)
+    {
+        var ids = new List<long>();
+        foreach (var text in GetList(key).Where(t => t.Length > 0))
+        {
+            if (ApiResults.ParseId(text) is not { } id) return (ids, text);
+            ids.Add(id);
+        }
+        return (ids, null);
+    }
+
     public bool? GetBool(string key) => Get(key)?.ToLowerInvariant() switch
     {
         null or "" => null,

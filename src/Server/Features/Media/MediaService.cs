@@ -17,6 +17,9 @@ public sealed record MediaRow
 
     /// <summary>The scheduled post this upload is reserved for, until it is published or cancelled.</summary>
     public long? ScheduledStatusId { get; init; }
+
+    /// <summary>Attached to a motion still in draft: it moves to the motion's post when that is posted.</summary>
+    public long? MotionId { get; init; }
     public required string Type { get; init; }
     public required short State { get; init; }
     public string? UploadPath { get; init; }
@@ -140,7 +143,7 @@ public sealed class MediaService(NpgsqlDataSource db, MediaStore store, TimeProv
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<MediaRow>(new CommandDefinition(
-            $"DELETE FROM media_attachments m WHERE m.id = @id AND m.account_id = @accountId AND m.status_id IS NULL AND m.scheduled_status_id IS NULL AND m.remote_url IS NULL RETURNING {MediaQueries.Columns}",
+            $"DELETE FROM media_attachments m WHERE m.id = @id AND m.account_id = @accountId AND m.status_id IS NULL AND m.scheduled_status_id IS NULL AND m.motion_id IS NULL AND m.remote_url IS NULL RETURNING {MediaQueries.Columns}",
             new { id, accountId }, cancellationToken: ct));
         if (row is null) return Error.NotFound();
         store.Delete(row.UploadPath);
@@ -217,7 +220,8 @@ static class MediaQueries
 {
     public const string Columns = """
         m.id, m.account_id, m.status_id, m.type, m.state, m.upload_path, m.file_path, m.preview_path, m.content_type, m.width, m.height,
-        m.preview_width, m.preview_height, m.remote_url, m.description, m.focus_x, m.focus_y, m.blurhash, m.error, m.scheduled_status_id
+        m.preview_width, m.preview_height, m.remote_url, m.description, m.focus_x, m.focus_y, m.blurhash, m.error, m.scheduled_status_id,
+        m.motion_id
         """;
 
     public const string ById = $"SELECT {Columns} FROM media_attachments m WHERE m.id = @id";
@@ -225,4 +229,31 @@ static class MediaQueries
     public const string ByIds = $"SELECT {Columns} FROM media_attachments m WHERE m.id = ANY(@ids)";
 
     public const string OfStatuses = $"SELECT {Columns} FROM media_attachments m WHERE m.status_id = ANY(@ids) ORDER BY m.status_id, m.position, m.id";
+}
+
+/// <summary>The one check every kind of post makes of the uploads it is asked to attach.</summary>
+public static class MediaAttaching
+{
+    /// <summary>
+    /// Locks and checks <paramref name="mediaIds"/>: each the account's own upload (not a remote file), not on a
+    /// post, a draft motion or a scheduled post other than <paramref name="heldFor"/> (the scheduled post being
+    /// published); with <paramref name="requireReady"/>, finished processing. The rows by id when all may be attached.
+    /// </summary>
+    public static async Task<Result<Dictionary<long, MediaRow>>> CheckAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long accountId, long[] mediaIds, long? heldFor,
+        bool requireReady, CancellationToken ct)
+    {
+        var attachments = (await conn.QueryAsync<MediaRow>(new CommandDefinition($"{MediaQueries.ByIds} FOR UPDATE", new { ids = mediaIds }, tx, cancellationToken: ct)))
+            .ToDictionary(m => m.Id);
+        foreach (var mediaId in mediaIds)
+        {
+            if (!attachments.TryGetValue(mediaId, out var m) || m.AccountId != accountId || m.RemoteUrl is not null || m.StatusId is not null
+                || m.MotionId is not null || (m.ScheduledStatusId is { } reserved && reserved != heldFor))
+                return Error.Validation($"Validation failed: media {mediaId} is not yours to attach, or is already posted");
+            if (requireReady && m.State != MediaRow.Ready)
+                return Error.Validation(m.State == MediaRow.Processing
+                    ? "Cannot attach files that have not finished processing. Try again in a moment!"
+                    : $"Validation failed: media {mediaId} could not be processed");
+        }
+        return attachments;
+    }
 }

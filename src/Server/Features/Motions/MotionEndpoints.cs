@@ -24,7 +24,7 @@ public static class MotionEndpoints
     {
         var group = app.MapGroup(Prefix + "/motions").WithTags("Motions").WithGroupName("fellows");
         group.MapPost("/", Create).RequireScope("write:statuses").WithName("CreateMotion")
-            .WithSummary("Draft a motion").WithDescription("Params: title, body (Markdown), method (consent|majority|approval|ranked-choice|score), options[], threshold (plurality|simple-majority|two-thirds|unanimity), quorum (\"12\" or \"1/2\"), coop_quorum, counting_mode (pooled|coop-by-coop), score_min, score_max, secret_ballot, results_before_close, allied_actors[], discussion_ends_at, voting_ends_at (ISO 8601), remind_before_hours.");
+            .WithSummary("Draft a motion").WithDescription("Params: title, body (Markdown), method (consent|majority|approval|ranked-choice|score), options[], threshold (plurality|simple-majority|two-thirds|unanimity), quorum (\"12\" or \"1/2\"), coop_quorum, counting_mode (pooled|coop-by-coop), score_min, score_max, secret_ballot, results_before_close, allied_actors[], discussion_ends_at, voting_ends_at (ISO 8601), remind_before_hours, media_ids[] (up to 4 processed uploads from POST /api/v2/media: reserved for the draft, then attached to the motion's post and federated as the Question's attachment).");
         group.MapGet("/", List).RequireScope("read:statuses").WithName("ListMotions")
             .WithSummary("List motions, newest first").WithDescription("Paged with max_id/min_id/limit and a Link header; state filters by phase.");
         group.MapGet("/{id}", Get).RequireScope("read:statuses").WithName("GetMotion").WithSummary("A motion, with the tally once visible and the caller's stance");
@@ -76,6 +76,8 @@ public static class MotionEndpoints
             return Invalid("Validation failed: score_min and score_max are whole numbers");
         if (!TryInt(p, "remind_before_hours", 24, out var remindHours) || remindHours < 0 || remindHours > 24 * 30)
             return Invalid("Validation failed: remind_before_hours is a whole number from 0 to 720");
+        var (mediaIds, notAnId) = p.GetIds("media_ids");
+        if (notAnId is not null) return Invalid($"Validation failed: {notAnId} is not a media id");
         var result = await motions.CreateDraftAsync(user.RequiredAccountId(), new NewMotion
         {
             Title = p.Get("title") ?? "",
@@ -91,6 +93,7 @@ public static class MotionEndpoints
             SecretBallot = p.GetBool("secret_ballot") ?? false,
             ResultsBeforeClose = p.GetBool("results_before_close") ?? false,
             AlliedActors = p.GetList("allied_actors").Where(a => a.Length > 0).ToList(),
+            MediaIds = mediaIds,
             DiscussionEndsAt = discussionEnds,
             VotingEndsAt = votingEnds.Value,
             RemindBefore = TimeSpan.FromHours(remindHours),
@@ -318,10 +321,13 @@ public sealed record MotionView(
 {
     /// <summary>The version of the text shown: 1 as drafted, one more per accepted amendment (history at <c>/versions</c>).</summary>
     public int TextVersion { get; init; } = 1;
+
+    /// <summary>Files attached to the motion (a draft's reserved uploads, then its post's), in Mastodon's shape.</summary>
+    public IReadOnlyList<Media.ApiMediaAttachment> MediaAttachments { get; init; } = [];
 }
 
 /// <summary>Motions and stances as the API shows them. Running counts only when the motion shows results before the close.</summary>
-public sealed class MotionPresenter(NpgsqlDataSource db, MotionService motions)
+public sealed class MotionPresenter(NpgsqlDataSource db, MotionService motions, Media.MediaPresenter media)
 {
     public async Task<MotionView> PresentAsync(MotionRow m, long viewer, CancellationToken ct)
     {
@@ -339,6 +345,9 @@ public sealed class MotionPresenter(NpgsqlDataSource db, MotionService motions)
             tally = JsonDocument.Parse(doc.ToJsonString()).RootElement.Clone();
         }
         var consent = m.DecisionMethod == DecisionMethod.Consent;
+        var attachments = await conn.QueryAsync<Media.MediaRow>(new CommandDefinition($"""
+            SELECT {Media.MediaQueries.Columns} FROM media_attachments m WHERE m.motion_id = @id OR m.status_id = @statusId ORDER BY m.position, m.id
+            """, new { id = m.Id, statusId = m.StatusId }, cancellationToken: ct));
         return new MotionView(
             ApiResults.Id(m.Id), m.Uri, m.StatusId is { } s ? ApiResults.Id(s) : null, m.Local, author.Acct, m.Title, m.BodySource, m.BodyHtml, m.Method,
             consent ? ConsentPositions.All : m.Options, m.Threshold, m.Quorum, m.CoopQuorum, m.CountingMode,
@@ -354,6 +363,7 @@ public sealed class MotionPresenter(NpgsqlDataSource db, MotionService motions)
             })
         {
             TextVersion = m.TextVersion,
+            MediaAttachments = attachments.Select(media.Present).ToList(),
         };
     }
 

@@ -52,11 +52,15 @@ public static class MotionLifecycleQueries
 
     public const string PutToVote = "UPDATE motion_amendments SET state = 'voting' WHERE id = @amendmentId AND state = 'proposed'";
 
-    /// <summary>A member's position on an amendment; a later one replaces it.</summary>
+    /// <summary>
+    /// A member's position on an amendment; a later one (by when it was taken, so positions from another server
+    /// that arrive out of order still leave the latest) replaces it.
+    /// </summary>
     public const string UpsertPosition = """
         INSERT INTO motion_amendment_positions (amendment_id, account_id, position, reason, created_at)
         VALUES (@amendmentId, @accountId, @position, @reason, @now)
         ON CONFLICT (amendment_id, account_id) DO UPDATE SET position = excluded.position, reason = excluded.reason, created_at = excluded.created_at
+        WHERE excluded.created_at >= motion_amendment_positions.created_at
         """;
 
     public const string CommitmentById = $"""

@@ -149,7 +149,8 @@ public sealed class MotionLifecycleInbox(NpgsqlDataSource db, TimeProvider clock
         {
             await conn.ExecuteAsync(new CommandDefinition(MotionLifecycleQueries.UpsertPosition, new
             {
-                amendmentId = amendment!.Id, accountId = actor.Id, position = position.Position, reason, now = clock.GetUtcNow(),
+                amendmentId = amendment!.Id, accountId = actor.Id, position = position.Position, reason,
+                now = position.Published is { } taken && taken < clock.GetUtcNow() ? taken : clock.GetUtcNow(),
             }, tx, cancellationToken: ct));
         }
         await tx.CommitAsync(ct);

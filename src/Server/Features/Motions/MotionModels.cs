@@ -165,6 +165,9 @@ public sealed record NewMotion
     public DateTimeOffset? DiscussionEndsAt { get; init; }
     public required DateTimeOffset VotingEndsAt { get; init; }
     public TimeSpan RemindBefore { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>Uploads (media v2) to attach to the motion's post, in order: plans, quotes, minutes.</summary>
+    public IReadOnlyList<long> MediaIds { get; init; } = [];
 }
 
 /// <summary>A stance a member takes through the API.</summary>

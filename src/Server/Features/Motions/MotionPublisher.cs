@@ -1,4 +1,5 @@
 using System.Net;
+using Dapper;
 using System.Text.Json.Nodes;
 using Fellows.Federation;
 using Fellows.Federation.Deliberation;
@@ -6,6 +7,8 @@ using Fellows.Federation.Vocabulary;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Delivery;
+using Fellows.Server.Features.Federation;
+using Fellows.Server.Features.Media;
 using Npgsql;
 
 namespace Fellows.Server.Features.Motions;
@@ -28,7 +31,7 @@ public static class MotionDocuments
 /// life: every co-op in the motion's electorate and the motion's author, so all participating instances hold the
 /// same record; for a motion of ours, also every remote voter.
 /// </summary>
-public sealed class MotionPublisher(InstanceUrls urls, OutboxWriter outbox)
+public sealed class MotionPublisher(InstanceUrls urls, OutboxWriter outbox, NoteBuilder notes)
 {
     string ContextUrl => DeliberationVocabulary.ContextUrl(urls.Base);
 
@@ -65,7 +68,17 @@ public sealed class MotionPublisher(InstanceUrls urls, OutboxWriter outbox)
             ToInboxes = [],
         }, ct);
 
-    public LocalMotion Document(Account author, MotionRow motion, TallyResult? tally) => new()
+    /// <summary>The motion's document with the files attached to its post.</summary>
+    public async Task<LocalMotion> DocumentAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Account author, MotionRow motion, TallyResult? tally,
+        CancellationToken ct)
+    {
+        var media = motion.StatusId is { } statusId
+            ? await conn.QueryAsync<MediaRow>(new CommandDefinition(MediaQueries.OfStatuses, new { ids = new[] { statusId } }, tx, cancellationToken: ct))
+            : [];
+        return Document(author, motion, tally) with { Attachments = notes.Attachments(media) };
+    }
+
+    LocalMotion Document(Account author, MotionRow motion, TallyResult? tally) => new()
     {
         Rules = motion.Rules(),
         AttributedTo = author.Uri,
@@ -97,7 +110,7 @@ public sealed class MotionPublisher(InstanceUrls urls, OutboxWriter outbox)
     public async Task MotionChangedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Account author, MotionRow motion, TallyResult? tally,
         bool created, IReadOnlyList<string> voters, CancellationToken ct)
     {
-        var document = Document(author, motion, tally);
+        var document = await DocumentAsync(conn, tx, author, motion, tally, ct);
         JsonObject activity;
         var stamp = (motion.UpdatedAt).ToUnixTimeMilliseconds();
         if (created)

@@ -9,6 +9,7 @@ using Fellows.Server.Common;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Federation;
+using Fellows.Server.Features.Media;
 using Fellows.Server.Features.Statuses;
 using Npgsql;
 
@@ -74,6 +75,13 @@ public sealed class MotionService(
             now,
         }, tx, cancellationToken: ct));
         await conn.ExecuteAsync(new CommandDefinition(MotionLifecycleQueries.InsertFirstVersion, new { id }, tx, cancellationToken: ct));
+        // Attachments are reserved for the draft now and move to its post when it is posted.
+        var mediaIds = input.MediaIds.Distinct().ToArray();
+        if (await MediaAttaching.CheckAsync(conn, tx, accountId, mediaIds, heldFor: null, requireReady: true, ct) is { IsOk: false } notAttachable)
+            return notAttachable.Error!;
+        for (var position = 0; position < mediaIds.Length; position++)
+            await conn.ExecuteAsync(new CommandDefinition("UPDATE media_attachments SET motion_id = @id, position = @position WHERE id = @mediaId",
+                new { id, position, mediaId = mediaIds[position] }, tx, cancellationToken: ct));
         var motion = await LoadAsync(conn, tx, id, ct);
         await tx.CommitAsync(ct);
         return motion!;
@@ -105,6 +113,7 @@ public sealed class MotionService(
             return "Validation failed: discussion_ends_at must be in the future and before voting_ends_at";
         if (input.RemindBefore < TimeSpan.Zero) return "Validation failed: remind_before must not be negative";
         if (input.AlliedActors.Count > MaxAllies) return $"Validation failed: at most {MaxAllies} allied actors";
+        if (input.MediaIds.Distinct().Count() > StatusService.MaxAttachments) return $"Validation failed: at most {StatusService.MaxAttachments} attachments";
         foreach (var ally in input.AlliedActors)
         {
             if (!Uri.TryCreate(ally, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
@@ -170,7 +179,12 @@ public sealed class MotionService(
                 FavouritesCount = 0,
             }, tx, ct);
             await conn.ExecuteAsync(new CommandDefinition("UPDATE motions SET status_id = id WHERE id = @id", new { id }, tx, cancellationToken: ct));
+            await conn.ExecuteAsync(new CommandDefinition("UPDATE media_attachments SET status_id = motion_id, motion_id = NULL WHERE motion_id = @id",
+                new { id }, tx, cancellationToken: ct));
         }
+        // A draft withdrawn before it was posted gives its uploads back.
+        if (to == MotionPhase.Withdrawn)
+            await conn.ExecuteAsync(new CommandDefinition("UPDATE media_attachments SET motion_id = NULL WHERE motion_id = @id", new { id }, tx, cancellationToken: ct));
         motion = (await LoadAsync(conn, tx, id, ct))!;
         if (motion.StatusId is not null)
         {
@@ -417,7 +431,7 @@ public sealed class MotionService(
         var author = await conn.AccountByIdAsync(motion.AuthorAccountId, null, ct);
         var showCounts = motion.Phase == MotionPhase.Closed || (motion.ResultsBeforeClose && motion.Phase == MotionPhase.Voting);
         var tally = showCounts ? await CountAsync(conn, null, motion, ct) : null;
-        var question = DeliberationWriter.Motion(publisher.Document(author, motion, tally), DeliberationVocabulary.ContextUrl(urls.Base));
+        var question = DeliberationWriter.Motion(await publisher.DocumentAsync(conn, null, author, motion, tally, ct), DeliberationVocabulary.ContextUrl(urls.Base));
         if (motion.Tally is { } stored) question["tally"] = JsonNode.Parse(stored);
         return question;
     }

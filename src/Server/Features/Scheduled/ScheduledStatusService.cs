@@ -101,13 +101,9 @@ public sealed class ScheduledStatusService(
                 new { id = parentId, viewer = accountId }, tx, cancellationToken: ct)) is null)
             return Error.NotFound("The status you are trying to reply to does not exist or is not visible to you");
         var mediaIds = input.MediaIds.Distinct().ToArray();
-        var attachments = (await conn.QueryAsync<MediaRow>(new CommandDefinition($"{MediaQueries.ByIds} FOR UPDATE", new { ids = mediaIds }, tx, cancellationToken: ct)))
-            .ToDictionary(m => m.Id);
-        foreach (var mediaId in mediaIds)
-        {
-            if (!attachments.TryGetValue(mediaId, out var m) || m.AccountId != accountId || m.RemoteUrl is not null || m.StatusId is not null || m.ScheduledStatusId is not null)
-                return Error.Validation($"Validation failed: media {mediaId} is not yours to attach, or is already posted");
-        }
+        // Still processing is fine: it will have finished by the time the post is published.
+        if (await MediaAttaching.CheckAsync(conn, tx, accountId, mediaIds, heldFor: null, requireReady: false, ct) is { IsOk: false } notAttachable)
+            return notAttachable.Error!;
         var now = clock.GetUtcNow();
         var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = now }, tx, cancellationToken: ct));
         var stored = ScheduledParams.From(input with { MediaIds = mediaIds });

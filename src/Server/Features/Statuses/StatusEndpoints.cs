@@ -44,12 +44,8 @@ public static class StatusEndpoints
             inReplyTo = ApiResults.ParseId(replyText);
             if (inReplyTo is null) return ApiResults.NotFound();
         }
-        var mediaIds = new List<long>();
-        foreach (var text in p.GetList("media_ids").Where(t => t.Length > 0))
-        {
-            if (ApiResults.ParseId(text) is not { } mediaId) return Results.Json(new ApiError($"Validation failed: {text} is not a media id"), statusCode: 422);
-            mediaIds.Add(mediaId);
-        }
+        var (mediaIds, notAnId) = p.GetIds("media_ids");
+        if (notAnId is not null) return Results.Json(new ApiError($"Validation failed: {notAnId} is not a media id"), statusCode: 422);
         var poll = Polls.NewPoll.FromParams(p);
         if (!poll.IsOk) return ApiResults.Error(poll.Error!);
         DateTimeOffset? scheduledAt = null;
@@ -142,12 +138,8 @@ public static class StatusEndpoints
         List<long>? mediaIds = null;
         if (p.Has("media_ids"))
         {
-            mediaIds = [];
-            foreach (var text in p.GetList("media_ids").Where(t => t.Length > 0))
-            {
-                if (ApiResults.ParseId(text) is not { } mediaId) return Results.Json(new ApiError($"Validation failed: {text} is not a media id"), statusCode: 422);
-                mediaIds.Add(mediaId);
-            }
+            (mediaIds, var notAnId) = p.GetIds("media_ids");
+            if (notAnId is not null) return Results.Json(new ApiError($"Validation failed: {notAnId} is not a media id"), statusCode: 422);
         }
         var me = user.RequiredAccountId();
         var result = await edits.EditAsync(me, sid, new StatusEdit(p.Get("status") ?? "", p.Get("spoiler_text") ?? "", p.GetBool("sensitive") ?? false,

@@ -92,19 +92,9 @@ public sealed class StatusService(
 
         // Attachments must be the author's own, finished, and not posted before.
         var mediaIds = input.MediaIds.Distinct().ToArray();
-        var attachments = (await conn.QueryAsync<MediaRow>(new CommandDefinition(
-            $"{MediaQueries.ByIds} FOR UPDATE",
-            new { ids = mediaIds }, tx, cancellationToken: ct))).ToDictionary(m => m.Id);
-        foreach (var mediaId in mediaIds)
-        {
-            if (!attachments.TryGetValue(mediaId, out var m) || m.AccountId != accountId || m.RemoteUrl is not null || m.StatusId is not null
-                || (m.ScheduledStatusId is { } reserved && reserved != input.FromScheduledId))
-                return Error.Validation($"Validation failed: media {mediaId} is not yours to attach, or is already posted");
-            if (m.State != MediaRow.Ready)
-                return Error.Validation(m.State == MediaRow.Processing
-                    ? "Cannot attach files that have not finished processing. Try again in a moment!"
-                    : $"Validation failed: media {mediaId} could not be processed");
-        }
+        var attachable = await MediaAttaching.CheckAsync(conn, tx, accountId, mediaIds, input.FromScheduledId, requireReady: true, ct);
+        if (!attachable.IsOk) return attachable.Error!;
+        var attachments = attachable.Value;
 
         var now = clock.GetUtcNow();
         var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(StatusQueries.NextId, new { at = now }, tx, cancellationToken: ct));
