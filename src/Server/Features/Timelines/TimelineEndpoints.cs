@@ -18,15 +18,41 @@ public static class TimelineEndpoints
         group.MapGet("/tag/{hashtag}", Tag).WithName("TagTimeline");
     }
 
+    /// <summary>
+    /// The member's home, read from their feed (<see cref="TimelineQueries.HomeFeed"/>). Where the feed does not reach
+    /// back far enough (a bounded backfill: an old page, or a short feed), the older part is computed as before
+    /// (<see cref="TimelineQueries.Home"/>) below the id from which the feed is complete, so the page is the same.
+    /// </summary>
     public static async Task<IResult> Home(HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, StatusPresenter presenter, InstanceUrls urls,
         CancellationToken ct)
     {
         var viewer = user.RequiredAccountId();
-        bool followsTags;
+        var page = PageRequest.From(context.Request);
+        List<Status> rows;
         await using (var conn = await db.OpenConnectionAsync(ct))
-            followsTags = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(TimelineQueries.FollowsTags, new { viewer }, cancellationToken: ct));
-        return await StatusPage.RespondAsync(context, followsTags ? TimelineQueries.HomeWithTags : TimelineQueries.Home, viewer, null, db, presenter, urls, ct);
+        {
+            var completeFrom = await conn.ExecuteScalarAsync<long>(new CommandDefinition(TimelineQueries.HomeFeedCompleteFrom, new { viewer }, cancellationToken: ct));
+            if (page.MinId is { } minId && minId < completeFrom - 1)
+                // Oldest first from before the feed begins: the computed query answers the whole page.
+                rows = await page.QueryAsync<Status>(conn, await ComputedHomeAsync(conn, viewer, ct), new { viewer }, ct);
+            else
+            {
+                rows = await page.QueryAsync<Status>(conn, TimelineQueries.HomeFeed, new { viewer, completeFrom }, ct);
+                if (page.MinId is null && rows.Count < page.Limit && (page.SinceId ?? 0) < completeFrom - 1)
+                {
+                    var older = page with { MaxId = Math.Min(page.MaxId ?? long.MaxValue, completeFrom), Limit = page.Limit - rows.Count };
+                    rows.AddRange(await older.QueryAsync<Status>(conn, await ComputedHomeAsync(conn, viewer, ct), new { viewer }, ct));
+                }
+            }
+        }
+        page.AddLinkHeader(context, urls.Base, rows, r => r.Id);
+        return Results.Json(await presenter.PresentManyAsync(rows, viewer, ct));
     }
+
+    static async Task<string> ComputedHomeAsync(NpgsqlConnection conn, long viewer, CancellationToken ct) =>
+        await conn.ExecuteScalarAsync<bool>(new CommandDefinition(TimelineQueries.FollowsTags, new { viewer }, cancellationToken: ct))
+            ? TimelineQueries.HomeWithTags
+            : TimelineQueries.Home;
 
     public static Task<IResult> Public(HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, StatusPresenter presenter, InstanceUrls urls, CancellationToken ct)
     {
