@@ -268,8 +268,10 @@ static class TimelineHarness
     {
         var plans = new (string Name, string Sql, object Args)[]
         {
-            ("home, first page", Server.Features.Timelines.TimelineQueries.Home, new { viewer = member, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
-            ("home, deep page", Server.Features.Timelines.TimelineQueries.Home, new { viewer = member, maxId = (long?)deep[0], sinceId = (long?)null, minId = (long?)null, limit = 40 }),
+            ("home feed, first page", Server.Features.Timelines.TimelineQueries.HomeFeed, new { viewer = member, completeFrom = 0L, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
+            ("home feed, deep page", Server.Features.Timelines.TimelineQueries.HomeFeed, new { viewer = member, completeFrom = 0L, maxId = (long?)deep[0], sinceId = (long?)null, minId = (long?)null, limit = 40 }),
+            ("home (computed), first page", Server.Features.Timelines.TimelineQueries.Home, new { viewer = member, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
+            ("home (computed), deep page", Server.Features.Timelines.TimelineQueries.Home, new { viewer = member, maxId = (long?)deep[0], sinceId = (long?)null, minId = (long?)null, limit = 40 }),
             ("public", Server.Features.Timelines.TimelineQueries.Public, new { viewer = member, local = (bool?)null, onlyMedia = false, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
             ("public local", Server.Features.Timelines.TimelineQueries.Public, new { viewer = member, local = (bool?)true, onlyMedia = false, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
             ("tag", Server.Features.Timelines.TimelineQueries.Tag, new { viewer = member, any = new[] { "tag5" }, all = Array.Empty<string>(), none = Array.Empty<string>(), local = (bool?)null, onlyMedia = false, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),

@@ -108,6 +108,12 @@ public class HomeFeedTests
         Assert.That(await HoldersOfAsync(gone), Is.Empty);
         Assert.That(await HomeAsync(ana), Is.EqualTo(new[] { kept }));
         Assert.That(await HomeAsync(ben), Is.EqualTo(new[] { kept }));
+
+        // Removed outright (as when a remote actor is deleted with their posts): its rows go too.
+        await using (var conn = new NpgsqlConnection(_a.ConnectionString))
+            await conn.ExecuteAsync("DELETE FROM statuses WHERE id = @id", new { id = long.Parse(kept, CultureInfo.InvariantCulture) });
+        Assert.That(await HoldersOfAsync(kept), Is.Empty);
+        Assert.That(await HomeAsync(ana), Is.Empty);
     }
 
     [Test]

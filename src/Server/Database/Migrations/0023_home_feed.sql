@@ -20,10 +20,13 @@
 -- with the computed query (TimelineQueries.Home) below that id. New posts are never bounded: the feed grows with
 -- every post a member's follows make (one narrow row each).
 
+-- No foreign keys: checking two of them for each of 10,000 rows doubled the time a post by a much-followed member
+-- takes to fan out. The triggers below remove a status's rows when it is deleted (soft or hard) and a member's
+-- feed when their users row goes; the page joins statuses, so a row whose status is gone could never show anyway.
 CREATE TABLE home_feed (
-    account_id bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-    status_id bigint NOT NULL REFERENCES statuses (id) ON DELETE CASCADE,
-    author_id bigint NOT NULL,   -- statuses.account_id (the booster for a boost), so an unfollow removes by author
+    account_id bigint NOT NULL,   -- a local member (users.account_id)
+    status_id bigint NOT NULL,
+    author_id bigint NOT NULL,    -- statuses.account_id (the booster for a boost), so an unfollow removes by author
     PRIMARY KEY (account_id, status_id)
 );
 CREATE INDEX home_feed_status ON home_feed (status_id);
@@ -37,7 +40,9 @@ CREATE TABLE home_feed_bounds (
 -- candidates each member's feed starts with when it is rebuilt (this migration). Mastodon keeps 800 per member.
 CREATE FUNCTION fellows_home_feed_bound() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 800';
 
--- A new status: for its author if local, and for every local follower of its author.
+-- A new status: for its author if local, and for every local follower of its author, in one INSERT ... SELECT.
+-- The status is new, so no member holds it yet: no ON CONFLICT (its speculative insertion cost 40 % more at
+-- 10,000 followers); UNION keeps the author once should they follow themselves.
 CREATE FUNCTION fellows_home_feed_post() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -46,24 +51,35 @@ BEGIN
     SELECT f.account_id, NEW.id, NEW.account_id
     FROM follows f JOIN users u ON u.account_id = f.account_id
     WHERE f.target_account_id = NEW.account_id
-    UNION ALL
-    SELECT u.account_id, NEW.id, NEW.account_id FROM users u WHERE u.account_id = NEW.account_id
-    ON CONFLICT DO NOTHING;
+    UNION
+    SELECT u.account_id, NEW.id, NEW.account_id FROM users u WHERE u.account_id = NEW.account_id;
     RETURN NULL;
 END
 $$;
 CREATE TRIGGER statuses_home_feed AFTER INSERT ON statuses FOR EACH ROW EXECUTE FUNCTION fellows_home_feed_post();
 
--- A status deleted (soft or hard; a hard delete also cascades): off every feed.
+-- A status deleted (soft, or hard: a remote actor's removal cascades to their statuses): off every feed.
 CREATE FUNCTION fellows_home_feed_unpost() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM home_feed WHERE status_id = NEW.id;
+    DELETE FROM home_feed WHERE status_id = OLD.id;
     RETURN NULL;
 END
 $$;
 CREATE TRIGGER statuses_home_feed_delete AFTER UPDATE OF deleted_at ON statuses
 FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL) EXECUTE FUNCTION fellows_home_feed_unpost();
+CREATE TRIGGER statuses_home_feed_remove AFTER DELETE ON statuses
+FOR EACH ROW WHEN (OLD.deleted_at IS NULL) EXECUTE FUNCTION fellows_home_feed_unpost();
+
+-- A member removed: their feed goes with them.
+CREATE FUNCTION fellows_home_feed_drop() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM home_feed WHERE account_id = OLD.account_id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER users_home_feed AFTER DELETE ON users FOR EACH ROW EXECUTE FUNCTION fellows_home_feed_drop();
 
 -- A hashtag attached to a post (not a boost): for the members who follow the tag.
 CREATE FUNCTION fellows_home_feed_tagged() RETURNS trigger

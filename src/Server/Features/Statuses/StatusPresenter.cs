@@ -31,6 +31,13 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
     {
         if (statuses.Count == 0) return [];
         await using var conn = await db.OpenConnectionAsync(ct);
+        return await PresentManyAsync(conn, statuses, viewer, ct);
+    }
+
+    /// <summary>As above, on a connection the caller already holds (a timeline that has just read its page).</summary>
+    public async Task<IReadOnlyList<ApiStatus>> PresentManyAsync(NpgsqlConnection conn, IReadOnlyList<Status> statuses, long? viewer, CancellationToken ct)
+    {
+        if (statuses.Count == 0) return [];
 
         // Boosts show the boosted status inside; load those originals too.
         var reblogIds = statuses.Where(s => s.ReblogOfId is not null).Select(s => s.ReblogOfId!.Value).Distinct().ToArray();
@@ -51,11 +58,9 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
         var filters = ActiveFilters.None;
         if (viewer is not null)
         {
-            favourited = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerFavourited, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
-            reblogged = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerReblogged, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
-            pinned = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerPinned, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
-            bookmarked = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerBookmarked, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
-            muted = (await conn.QueryAsync<long>(new CommandDefinition(ConversationMuteQueries.MutedAmong, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
+            // The viewer's own marks on the page, in one round trip.
+            foreach (var (kind, id) in await conn.QueryAsync<(int, long)>(new CommandDefinition(ViewerMarks, new { viewer, ids }, cancellationToken: ct)))
+                (kind switch { 0 => favourited, 1 => reblogged, 2 => pinned, 3 => bookmarked, _ => muted }).Add(id);
             filters = await ActiveFilters.LoadAsync(conn, viewer.Value, clock.GetUtcNow(), ct);
         }
         // A motion's status shows it as a poll, so any Mastodon app can take part.
@@ -104,6 +109,14 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
         return statuses.Select(s =>
             Build(s, s.ReblogOfId is { } o && originals.TryGetValue(o, out var original) ? Build(original, null) : null)).ToList();
     }
+
+    static readonly string ViewerMarks = $"""
+        SELECT 0, status_id FROM ({StatusQueries.ViewerFavourited}) q0
+        UNION ALL SELECT 1, reblog_of_id FROM ({StatusQueries.ViewerReblogged}) q1
+        UNION ALL SELECT 2, status_id FROM ({StatusQueries.ViewerPinned}) q2
+        UNION ALL SELECT 3, status_id FROM ({StatusQueries.ViewerBookmarked}) q3
+        UNION ALL SELECT 4, start FROM ({ConversationMuteQueries.MutedAmong}) q4
+        """;
 
     sealed record MentionRow
     {

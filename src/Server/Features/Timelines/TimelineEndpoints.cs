@@ -29,24 +29,23 @@ public static class TimelineEndpoints
         var viewer = user.RequiredAccountId();
         var page = PageRequest.From(context.Request);
         List<Status> rows;
-        await using (var conn = await db.OpenConnectionAsync(ct))
+        // One connection for the page and its presentation.
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var completeFrom = await conn.ExecuteScalarAsync<long>(new CommandDefinition(TimelineQueries.HomeFeedCompleteFrom, new { viewer }, cancellationToken: ct));
+        if (page.MinId is { } minId && minId < completeFrom - 1)
+            // Oldest first from before the feed begins: the computed query answers the whole page.
+            rows = await page.QueryAsync<Status>(conn, await ComputedHomeAsync(conn, viewer, ct), new { viewer }, ct);
+        else
         {
-            var completeFrom = await conn.ExecuteScalarAsync<long>(new CommandDefinition(TimelineQueries.HomeFeedCompleteFrom, new { viewer }, cancellationToken: ct));
-            if (page.MinId is { } minId && minId < completeFrom - 1)
-                // Oldest first from before the feed begins: the computed query answers the whole page.
-                rows = await page.QueryAsync<Status>(conn, await ComputedHomeAsync(conn, viewer, ct), new { viewer }, ct);
-            else
+            rows = await page.QueryAsync<Status>(conn, TimelineQueries.HomeFeed, new { viewer, completeFrom }, ct);
+            if (page.MinId is null && rows.Count < page.Limit && (page.SinceId ?? 0) < completeFrom - 1)
             {
-                rows = await page.QueryAsync<Status>(conn, TimelineQueries.HomeFeed, new { viewer, completeFrom }, ct);
-                if (page.MinId is null && rows.Count < page.Limit && (page.SinceId ?? 0) < completeFrom - 1)
-                {
-                    var older = page with { MaxId = Math.Min(page.MaxId ?? long.MaxValue, completeFrom), Limit = page.Limit - rows.Count };
-                    rows.AddRange(await older.QueryAsync<Status>(conn, await ComputedHomeAsync(conn, viewer, ct), new { viewer }, ct));
-                }
+                var older = page with { MaxId = Math.Min(page.MaxId ?? long.MaxValue, completeFrom), Limit = page.Limit - rows.Count };
+                rows.AddRange(await older.QueryAsync<Status>(conn, await ComputedHomeAsync(conn, viewer, ct), new { viewer }, ct));
             }
         }
         page.AddLinkHeader(context, urls.Base, rows, r => r.Id);
-        return Results.Json(await presenter.PresentManyAsync(rows, viewer, ct));
+        return Results.Json(await presenter.PresentManyAsync(conn, rows, viewer, ct));
     }
 
     static async Task<string> ComputedHomeAsync(NpgsqlConnection conn, long viewer, CancellationToken ct) =>
