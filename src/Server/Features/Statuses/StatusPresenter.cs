@@ -48,19 +48,24 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
         var all = statuses.Concat(originals.Values).ToList();
         var ids = all.Select(s => s.Id).Distinct().ToArray();
 
-        var mentions = (await conn.QueryAsync<MentionRow>(new CommandDefinition(StatusQueries.MentionsOf, new { ids }, cancellationToken: ct)))
-            .ToLookup(m => m.StatusId);
-        var attachments = (await conn.QueryAsync<MediaRow>(new CommandDefinition(MediaQueries.OfStatuses, new { ids }, cancellationToken: ct)))
-            .ToLookup(m => m.StatusId!.Value);
-        var tags = (await conn.QueryAsync<TagRow>(new CommandDefinition(StatusQueries.TagsOf, new { ids }, cancellationToken: ct)))
-            .ToLookup(t => t.StatusId);
+        // Mentions, attachments, tags and the viewer's own marks on the page (favourited, boosted, pinned, bookmarked,
+        // muted thread) in one round trip: a page is presented in a fixed handful of them.
+        ILookup<long, MentionRow> mentions;
+        ILookup<long, MediaRow> attachments;
+        ILookup<long, TagRow> tags;
         HashSet<long> favourited = [], reblogged = [], pinned = [], bookmarked = [], muted = [];
+        await using (var batch = await conn.QueryMultipleAsync(new CommandDefinition(viewer is null ? PageParts : PagePartsForViewer, new { ids, viewer }, cancellationToken: ct)))
+        {
+            mentions = (await batch.ReadAsync<MentionRow>()).ToLookup(m => m.StatusId);
+            attachments = (await batch.ReadAsync<MediaRow>()).ToLookup(m => m.StatusId!.Value);
+            tags = (await batch.ReadAsync<TagRow>()).ToLookup(t => t.StatusId);
+            if (viewer is not null)
+                foreach (var (kind, id) in await batch.ReadAsync<(int, long)>())
+                    (kind switch { 0 => favourited, 1 => reblogged, 2 => pinned, 3 => bookmarked, _ => muted }).Add(id);
+        }
         var filters = ActiveFilters.None;
         if (viewer is not null)
         {
-            // The viewer's own marks on the page, in one round trip.
-            foreach (var (kind, id) in await conn.QueryAsync<(int, long)>(new CommandDefinition(ViewerMarks, new { viewer, ids }, cancellationToken: ct)))
-                (kind switch { 0 => favourited, 1 => reblogged, 2 => pinned, 3 => bookmarked, _ => muted }).Add(id);
             filters = await ActiveFilters.LoadAsync(conn, viewer.Value, clock.GetUtcNow(), ct);
         }
         // A motion's status shows it as a poll, so any Mastodon app can take part.
@@ -117,6 +122,10 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
         UNION ALL SELECT 3, status_id FROM ({StatusQueries.ViewerBookmarked}) q3
         UNION ALL SELECT 4, start FROM ({ConversationMuteQueries.MutedAmong}) q4
         """;
+
+    // After ViewerMarks: static fields initialise in the order they are written.
+    const string PageParts = $"{StatusQueries.MentionsOf};\n{MediaQueries.OfStatuses};\n{StatusQueries.TagsOf}";
+    static readonly string PagePartsForViewer = $"{PageParts};\n{ViewerMarks}";
 
     sealed record MentionRow
     {

@@ -31,14 +31,16 @@ public static class TimelineEndpoints
         List<Status> rows;
         // One connection for the page and its presentation.
         await using var conn = await db.OpenConnectionAsync(ct);
-        var completeFrom = await conn.ExecuteScalarAsync<long>(new CommandDefinition(TimelineQueries.HomeFeedCompleteFrom, new { viewer }, cancellationToken: ct));
-        if (page.MinId is { } minId && minId < completeFrom - 1)
+        // Where the feed begins is read again only when it matters: from min_id (oldest first), or after a short page.
+        async Task<long> CompleteFromAsync() =>
+            await conn.ExecuteScalarAsync<long>(new CommandDefinition(TimelineQueries.HomeFeedCompleteFrom, new { viewer }, cancellationToken: ct));
+        if (page.MinId is { } minId && minId < await CompleteFromAsync() - 1)
             // Oldest first from before the feed begins: the computed query answers the whole page.
             rows = await page.QueryAsync<Status>(conn, await ComputedHomeAsync(conn, viewer, ct), new { viewer }, ct);
         else
         {
-            rows = await page.QueryAsync<Status>(conn, TimelineQueries.HomeFeed, new { viewer, completeFrom }, ct);
-            if (page.MinId is null && rows.Count < page.Limit && (page.SinceId ?? 0) < completeFrom - 1)
+            rows = await page.QueryAsync<Status>(conn, TimelineQueries.HomeFeed, new { viewer }, ct);
+            if (page.MinId is null && rows.Count < page.Limit && await CompleteFromAsync() is var completeFrom && (page.SinceId ?? 0) < completeFrom - 1)
             {
                 var older = page with { MaxId = Math.Min(page.MaxId ?? long.MaxValue, completeFrom), Limit = page.Limit - rows.Count };
                 rows.AddRange(await older.QueryAsync<Status>(conn, await ComputedHomeAsync(conn, viewer, ct), new { viewer }, ct));

@@ -43,12 +43,12 @@ static class TimelineQueries
     /// Home read from the member's materialised feed (home_feed, kept by the triggers of migration 0023): a walk down
     /// the member's rows newest first, each checked against the same home rule as <see cref="Home"/> and
     /// <see cref="HomeWithTags"/> (here per row, as StreamingQueries.Audience states it), so only a page's worth of
-    /// rows is read. Only rows from @completeFrom on (where the feed is known to hold every candidate); the endpoint
-    /// reads anything older with <see cref="Home"/>.
+    /// rows is read. Only rows from <see cref="HomeFeedCompleteFrom"/> on (where the feed is known to hold every
+    /// candidate); the endpoint reads anything older with <see cref="Home"/>.
     /// </summary>
     public static readonly string HomeFeed = $"""
         SELECT {StatusQueries.Columns} FROM home_feed h JOIN statuses s ON s.id = h.status_id
-        WHERE h.account_id = @viewer AND h.status_id >= @completeFrom
+        WHERE h.account_id = @viewer AND h.status_id >= ({HomeFeedCompleteFrom})
           AND (s.account_id = @viewer
                OR (EXISTS (SELECT 1 FROM follows f WHERE f.account_id = @viewer AND f.target_account_id = s.account_id
                            AND (s.reblog_of_id IS NULL OR f.show_reblogs)
