@@ -8,7 +8,8 @@ static class TimelineQueries
     /// <summary>
     /// Home: the member's own posts and those of accounts they follow, newest first, chronological and nothing
     /// else (no ranking). Boosts from accounts whose boosts the member hid are left out, and posts in languages the
-    /// member did not ask for from that account (follow with languages[]).
+    /// member did not ask for from that account (follow with languages[]). Computed over all statuses: the home
+    /// endpoint reads <see cref="HomeFeed"/> and uses this only below where the member's feed is complete.
     /// </summary>
     public const string Home = $"""
         SELECT {StatusQueries.Columns} FROM statuses s
