@@ -268,8 +268,8 @@ static class TimelineHarness
     {
         var plans = new (string Name, string Sql, object Args)[]
         {
-            ("home feed, first page", Server.Features.Timelines.TimelineQueries.HomeFeed, new { viewer = member, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
-            ("home feed, deep page", Server.Features.Timelines.TimelineQueries.HomeFeed, new { viewer = member, maxId = (long?)deep[0], sinceId = (long?)null, minId = (long?)null, limit = 40 }),
+            ("home feed, first page", Server.Features.Timelines.TimelineQueries.HomeFeed, new { viewer = member, upper = long.MaxValue, lower = 0L, limit = 40 }),
+            ("home feed, deep page", Server.Features.Timelines.TimelineQueries.HomeFeed, new { viewer = member, upper = deep[0], lower = 0L, limit = 40 }),
             ("home (computed), first page", Server.Features.Timelines.TimelineQueries.Home, new { viewer = member, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
             ("home (computed), deep page", Server.Features.Timelines.TimelineQueries.Home, new { viewer = member, maxId = (long?)deep[0], sinceId = (long?)null, minId = (long?)null, limit = 40 }),
             ("public", Server.Features.Timelines.TimelineQueries.Public, new { viewer = member, local = (bool?)null, onlyMedia = false, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),

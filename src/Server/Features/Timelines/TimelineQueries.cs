@@ -45,7 +45,9 @@ static class TimelineQueries
     /// the member's rows newest first, each checked against the same home rule as <see cref="Home"/> and
     /// <see cref="HomeWithTags"/> (here per row, as StreamingQueries.Audience states it), so only a page's worth of
     /// rows is read. Only rows from <see cref="HomeFeedCompleteFrom"/> on (where the feed is known to hold every
-    /// candidate); the endpoint reads anything older with <see cref="Home"/>.
+    /// candidate); the endpoint reads anything older with <see cref="Home"/>. Paged between @lower and @upper (never
+    /// null) in a fixed order, newest first (<see cref="HomeFeedOldestFirst"/> from min_id), so one plan serves every
+    /// page and PostgreSQL may keep it instead of planning the query again on each request.
     /// </summary>
     public static readonly string HomeFeed = $"""
         SELECT {StatusQueries.Columns} FROM home_feed h JOIN statuses s ON s.id = h.status_id
@@ -63,9 +65,12 @@ static class TimelineQueries
           AND {StatusQueries.VisibleTo}
           AND {NotMuted}
           AND {Accounts.DomainBlockQueries.StatusNotBlocked}
-          {PageRequest.Conditions("h.status_id")}
-        {PageRequest.OrderAndLimit("h.status_id")}
+          AND h.status_id < @upper AND h.status_id > @lower
+        ORDER BY h.status_id DESC
+        LIMIT @limit
         """;
+
+    public static readonly string HomeFeedOldestFirst = HomeFeed.Replace("ORDER BY h.status_id DESC", "ORDER BY h.status_id", StringComparison.Ordinal);
 
     /// <summary>Where the member's feed begins to hold every candidate (0: all of them).</summary>
     public const string HomeFeedCompleteFrom = "SELECT coalesce((SELECT complete_from FROM home_feed_bounds WHERE account_id = @viewer), 0)";
