@@ -19,10 +19,10 @@ static class TimelineHarness
 {
     const string Member = "alice";
 
-    sealed record Options(int Seconds, int Concurrency, int Statuses, int Accounts, int Following, int HoldSeconds, bool Explain);
+    sealed record Options(int Seconds, int Concurrency, int Statuses, int Accounts, int Following, int HoldSeconds, bool Explain, int FeedBound, int FanOut);
 
     static readonly string Usage = """
-        usage: Fellows.Benchmarks timelines [--seconds N] [--concurrency N] [--statuses N] [--accounts N] [--following N] [--hold N] [--explain 1]
+        usage: Fellows.Benchmarks timelines [--seconds N] [--concurrency N] [--statuses N] [--accounts N] [--following N] [--hold N] [--explain 1] [--feed-bound N] [--fan-out N]
           --seconds      length of each measured phase (default 5)
           --concurrency  requests in flight (default 32)
           --statuses     statuses to seed (default 1000000)
@@ -30,6 +30,9 @@ static class TimelineHarness
           --following    accounts the member follows (default 300)
           --hold         keep the server up this many seconds at the end, printing how to reach its database (default off)
           --explain      print EXPLAIN (ANALYZE, BUFFERS) of the timeline queries with the member's parameters (default off)
+          --feed-bound   the member's home feed holds only her newest N candidates, as the migration leaves an existing
+                         server (older pages are computed); default 0: her whole history, as fan-out on write leaves it
+          --fan-out      local followers of the poster in the fan-out phase (default 10000; 0 skips the phase)
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -61,6 +64,20 @@ static class TimelineHarness
                 LoadHarness.Step($"seeded {label} in {clock.Elapsed.TotalSeconds:F1} s");
             }
         }
+        // The seed wrote with triggers off, so no home feed was kept: build them as the migration does for existing
+        // data (every local member's newest candidates, bounded), then the member's own as fan-out on write would have
+        // left it (her whole history) unless --feed-bound asks for the migration's shape.
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            var clock = Stopwatch.StartNew();
+            var rows = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT fellows_home_feed_rebuild(NULL, fellows_home_feed_bound())", commandTimeout: 3600, cancellationToken: ct));
+            var own = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT fellows_home_feed_rebuild(@member, @bound)", new { member, bound = o.FeedBound > 0 ? o.FeedBound : int.MaxValue },
+                commandTimeout: 3600, cancellationToken: ct));
+            await conn.ExecuteAsync(new CommandDefinition("VACUUM (ANALYZE) home_feed, home_feed_bounds", commandTimeout: 3600, cancellationToken: ct));
+            LoadHarness.Step($"home feeds built in {clock.Elapsed.TotalSeconds:F1} s: {rows:N0} rows for every local member, then {own:N0} for {Member}");
+        }
         var seedTime = seedClock.Elapsed;
         string shape;
         await using (var conn = await db.OpenConnectionAsync(ct))
@@ -75,6 +92,7 @@ static class TimelineHarness
                 UNION ALL SELECT 'member notifications', count(*) FROM notifications WHERE account_id = @member
                 UNION ALL SELECT 'lists', count(*) FROM lists UNION ALL SELECT 'list_accounts', count(*) FROM list_accounts
                 UNION ALL SELECT 'blocks', count(*) FROM blocks UNION ALL SELECT 'mutes', count(*) FROM mutes
+                UNION ALL SELECT 'home_feed', count(*) FROM home_feed UNION ALL SELECT 'member home_feed', count(*) FROM home_feed WHERE account_id = @member
                 UNION ALL SELECT 'database size MB', pg_database_size(current_database()) / 1048576
                 """, new { member })).ToList();
             shape = string.Join(", ", counts.Select(c => $"{c.Item1} {c.Item2:N0}"));
@@ -134,6 +152,7 @@ static class TimelineHarness
             LoadHarness.Step($"  {p.PerSecond:F0}/s, p50 {p.P50:F1} ms, p99 {p.P99:F1} ms, {p.Failed} failed {p.FirstFailure}");
         }
         var loadAfter = Load();
+        var fanOut = o.FanOut > 0 ? await FanOutAsync(server, db, o.FanOut, ct) : [];
 
         var baseline = (phases[0].PerSecond + phases[^1].PerSecond) / 2;
         var report = new StringBuilder();
@@ -145,6 +164,16 @@ static class TimelineHarness
         foreach (var p in phases)
             report.AppendLine(CultureInfo.InvariantCulture,
                 $"| {p.Name} | {p.PerSecond:N0} | {p.PerSecond / baseline:F3} | {p.P50:F1} | {p.P99:F1} | {Micro(p.ServerCpu, p.Ok)} + {Micro(p.PostgresCpu, p.Ok)} µs | {p.Failed} |");
+        if (fanOut.Count > 0)
+        {
+            report.AppendLine();
+            report.AppendLine(CultureInfo.InvariantCulture, $"Fan-out: POST /api/v1/statuses by an account with {o.FanOut:N0} local followers, timed until the status is in every follower's home feed (and the poster's), and until it is on one follower's home timeline through the API.");
+            report.AppendLine();
+            report.AppendLine("| round | POST answered ms | in every home feed ms | on a follower's home ms | feed rows |");
+            report.AppendLine("|---|---|---|---|---|");
+            foreach (var r in fanOut)
+                report.AppendLine(CultureInfo.InvariantCulture, $"| {r.Round} | {r.Posted.TotalMilliseconds:F0} | {r.InFeeds.TotalMilliseconds:F0} | {r.OnHome.TotalMilliseconds:F0} | {r.Rows:N0} |");
+        }
         Console.WriteLine();
         Console.WriteLine(report);
 
@@ -155,6 +184,75 @@ static class TimelineHarness
         }
         await embedded.DisposeAsync();
         return phases.Any(p => p.Failed > 0) ? 1 : 0;
+    }
+
+    sealed record FanOutRound(int Round, TimeSpan Posted, TimeSpan InFeeds, TimeSpan OnHome, long Rows);
+
+    /// <summary>
+    /// Issue 3's "a post reaching 10,000 local home timelines": a poster with <paramref name="followers"/> local
+    /// members following her (all but one seeded with SQL, triggers off; the last one a member with a token), five
+    /// public posts through the API, each timed from sending the POST until its row is in every follower's feed (the
+    /// fan-out commits with the post, so the first check normally finds them all) and until it is on that member's
+    /// home timeline through the API.
+    /// </summary>
+    static async Task<List<FanOutRound>> FanOutAsync(ServerProcess server, NpgsqlDataSource db, int followers, CancellationToken ct)
+    {
+        LoadHarness.Step($"fan-out: a poster with {followers:N0} local followers");
+        var posterToken = await server.CreateMemberAsync("poster", ct);
+        var readerToken = await server.CreateMemberAsync("reader", ct);
+        long poster, reader;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            poster = await conn.ExecuteScalarAsync<long>("SELECT id FROM accounts WHERE username = 'poster' AND domain IS NULL");
+            reader = await conn.ExecuteScalarAsync<long>("SELECT id FROM accounts WHERE username = 'reader' AND domain IS NULL");
+            await conn.ExecuteAsync(new CommandDefinition($"""
+                SET session_replication_role = replica;
+                INSERT INTO accounts (id, username, uri, url, display_name)
+                SELECT fellows_id(now() - interval '400 days' + g * interval '1 second'), 'fan' || g, '{server.BaseUrl}/users/fan' || g,
+                       '{server.BaseUrl}/@fan' || g, 'Fan ' || g
+                FROM generate_series(1, @n) g;
+                INSERT INTO users (account_id, email, password_hash)
+                SELECT id, username || '@bench.test', 'not-a-hash' FROM accounts WHERE username LIKE 'fan%' AND domain IS NULL;
+                INSERT INTO follows (id, account_id, target_account_id, created_at)
+                SELECT fellows_id(now()), id, @poster, now() FROM accounts WHERE username LIKE 'fan%' AND domain IS NULL;
+                SET session_replication_role = origin;
+                INSERT INTO follows (id, account_id, target_account_id, created_at) VALUES (fellows_id(now()), @reader, @poster, now());
+                ANALYZE accounts; ANALYZE users; ANALYZE follows;
+                """, new { n = followers - 1, poster, reader }, commandTimeout: 600, cancellationToken: ct));
+        }
+        using var client = HttpLoad.CreateClient(server.BaseUrl, 4);
+        var rounds = new List<FanOutRound>();
+        for (var round = 1; round <= 5; round++)
+        {
+            var clock = Stopwatch.StartNew();
+            using var post = new HttpRequestMessage(HttpMethod.Post, "/api/v1/statuses")
+            {
+                Content = new StringContent($$"""{"status":"Fan-out round {{round}}","visibility":"public"}""", Encoding.UTF8, "application/json"),
+            };
+            post.Headers.Authorization = new AuthenticationHeaderValue("Bearer", posterToken);
+            using var response = await client.SendAsync(post, ct);
+            response.EnsureSuccessStatusCode();
+            var posted = clock.Elapsed;
+            using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            var id = json.RootElement.GetProperty("id").GetString()!;
+            long rows;
+            await using (var conn = await db.OpenConnectionAsync(ct))
+                while ((rows = await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM home_feed WHERE status_id = @id",
+                           new { id = long.Parse(id, CultureInfo.InvariantCulture) })) < followers + 1)
+                    await Task.Delay(5, ct);
+            var inFeeds = clock.Elapsed;
+            while (true)
+            {
+                using var home = new HttpRequestMessage(HttpMethod.Get, "/api/v1/timelines/home?limit=1");
+                home.Headers.Authorization = new AuthenticationHeaderValue("Bearer", readerToken);
+                using var answer = await client.SendAsync(home, ct);
+                if ((await answer.Content.ReadAsStringAsync(ct)).Contains($"\"id\":\"{id}\"", StringComparison.Ordinal)) break;
+                await Task.Delay(5, ct);
+            }
+            rounds.Add(new FanOutRound(round, posted, inFeeds, clock.Elapsed, rows));
+            LoadHarness.Step($"  round {round}: POST {posted.TotalMilliseconds:F0} ms, in {rows:N0} feeds at {inFeeds.TotalMilliseconds:F0} ms, on a follower's home at {clock.Elapsed.TotalMilliseconds:F0} ms");
+        }
+        return rounds;
     }
 
     static string Micro(TimeSpan cpu, long requests) => requests == 0 ? "-" : (cpu.TotalMicroseconds / requests).ToString("F0", CultureInfo.InvariantCulture);
@@ -170,8 +268,10 @@ static class TimelineHarness
     {
         var plans = new (string Name, string Sql, object Args)[]
         {
-            ("home, first page", Server.Features.Timelines.TimelineQueries.Home, new { viewer = member, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
-            ("home, deep page", Server.Features.Timelines.TimelineQueries.Home, new { viewer = member, maxId = (long?)deep[0], sinceId = (long?)null, minId = (long?)null, limit = 40 }),
+            ("home feed, first page", Server.Features.Timelines.TimelineQueries.HomeFeed, new { viewer = member, upper = long.MaxValue, lower = 0L, limit = 40 }),
+            ("home feed, deep page", Server.Features.Timelines.TimelineQueries.HomeFeed, new { viewer = member, upper = deep[0], lower = 0L, limit = 40 }),
+            ("home (computed), first page", Server.Features.Timelines.TimelineQueries.Home, new { viewer = member, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
+            ("home (computed), deep page", Server.Features.Timelines.TimelineQueries.Home, new { viewer = member, maxId = (long?)deep[0], sinceId = (long?)null, minId = (long?)null, limit = 40 }),
             ("public", Server.Features.Timelines.TimelineQueries.Public, new { viewer = member, local = (bool?)null, onlyMedia = false, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
             ("public local", Server.Features.Timelines.TimelineQueries.Public, new { viewer = member, local = (bool?)true, onlyMedia = false, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
             ("tag", Server.Features.Timelines.TimelineQueries.Tag, new { viewer = member, any = new[] { "tag5" }, all = Array.Empty<string>(), none = Array.Empty<string>(), local = (bool?)null, onlyMedia = false, maxId = (long?)null, sinceId = (long?)null, minId = (long?)null, limit = 40 }),
@@ -187,7 +287,7 @@ static class TimelineHarness
 
     static bool TryParse(string[] args, out Options options)
     {
-        options = new Options(5, 32, 1_000_000, 10_000, 300, 0, false);
+        options = new Options(5, 32, 1_000_000, 10_000, 300, 0, false, 0, 10_000);
         for (var i = 0; i < args.Length; i += 2)
         {
             if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
@@ -201,6 +301,8 @@ static class TimelineHarness
                 case "--following" when value > 0: options = options with { Following = value }; break;
                 case "--hold": options = options with { HoldSeconds = value }; break;
                 case "--explain": options = options with { Explain = value != 0 }; break;
+                case "--feed-bound": options = options with { FeedBound = value }; break;
+                case "--fan-out": options = options with { FanOut = value }; break;
                 default: return false;
             }
         }

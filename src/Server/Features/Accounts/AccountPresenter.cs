@@ -16,7 +16,9 @@ public sealed class AccountPresenter(NpgsqlDataSource db, InstanceUrls urls)
                (SELECT s.created_at FROM statuses s WHERE s.account_id = a.id AND s.deleted_at IS NULL ORDER BY s.id DESC LIMIT 1) AS last_status_at,
                coalesce(mc.kept_count, 0) AS commitments_kept,
                coalesce(mc.open_count, 0) AS commitments_open
-        FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id
+        -- Looked up by key for the batch's accounts: a plain join let the planner hash all of account_stats (1 ms at
+        -- 10,000 accounts for a page of 40); OFFSET 0 keeps the subquery from being flattened back into that join.
+        FROM accounts a LEFT JOIN LATERAL (SELECT * FROM account_stats x WHERE x.account_id = a.id OFFSET 0) st ON true
         -- Both counts for the whole batch in one pass over the commitments (not two lookups per account).
         LEFT JOIN (SELECT account_id, count(*) FILTER (WHERE fulfilled_at IS NOT NULL)::int AS kept_count,
                           count(*) FILTER (WHERE fulfilled_at IS NULL)::int AS open_count

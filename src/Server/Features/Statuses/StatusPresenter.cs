@@ -31,6 +31,13 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
     {
         if (statuses.Count == 0) return [];
         await using var conn = await db.OpenConnectionAsync(ct);
+        return await PresentManyAsync(conn, statuses, viewer, ct);
+    }
+
+    /// <summary>As above, on a connection the caller already holds (a timeline that has just read its page).</summary>
+    public async Task<IReadOnlyList<ApiStatus>> PresentManyAsync(NpgsqlConnection conn, IReadOnlyList<Status> statuses, long? viewer, CancellationToken ct)
+    {
+        if (statuses.Count == 0) return [];
 
         // Boosts show the boosted status inside; load those originals too.
         var reblogIds = statuses.Where(s => s.ReblogOfId is not null).Select(s => s.ReblogOfId!.Value).Distinct().ToArray();
@@ -41,21 +48,24 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
         var all = statuses.Concat(originals.Values).ToList();
         var ids = all.Select(s => s.Id).Distinct().ToArray();
 
-        var mentions = (await conn.QueryAsync<MentionRow>(new CommandDefinition(StatusQueries.MentionsOf, new { ids }, cancellationToken: ct)))
-            .ToLookup(m => m.StatusId);
-        var attachments = (await conn.QueryAsync<MediaRow>(new CommandDefinition(MediaQueries.OfStatuses, new { ids }, cancellationToken: ct)))
-            .ToLookup(m => m.StatusId!.Value);
-        var tags = (await conn.QueryAsync<TagRow>(new CommandDefinition(StatusQueries.TagsOf, new { ids }, cancellationToken: ct)))
-            .ToLookup(t => t.StatusId);
+        // Mentions, attachments, tags and the viewer's own marks on the page (favourited, boosted, pinned, bookmarked,
+        // muted thread) in one round trip: a page is presented in a fixed handful of them.
+        ILookup<long, MentionRow> mentions;
+        ILookup<long, MediaRow> attachments;
+        ILookup<long, TagRow> tags;
         HashSet<long> favourited = [], reblogged = [], pinned = [], bookmarked = [], muted = [];
+        await using (var batch = await conn.QueryMultipleAsync(new CommandDefinition(viewer is null ? PageParts : PagePartsForViewer, new { ids, viewer }, cancellationToken: ct)))
+        {
+            mentions = (await batch.ReadAsync<MentionRow>()).ToLookup(m => m.StatusId);
+            attachments = (await batch.ReadAsync<MediaRow>()).ToLookup(m => m.StatusId!.Value);
+            tags = (await batch.ReadAsync<TagRow>()).ToLookup(t => t.StatusId);
+            if (viewer is not null)
+                foreach (var (kind, id) in await batch.ReadAsync<(int, long)>())
+                    (kind switch { 0 => favourited, 1 => reblogged, 2 => pinned, 3 => bookmarked, _ => muted }).Add(id);
+        }
         var filters = ActiveFilters.None;
         if (viewer is not null)
         {
-            favourited = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerFavourited, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
-            reblogged = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerReblogged, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
-            pinned = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerPinned, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
-            bookmarked = (await conn.QueryAsync<long>(new CommandDefinition(StatusQueries.ViewerBookmarked, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
-            muted = (await conn.QueryAsync<long>(new CommandDefinition(ConversationMuteQueries.MutedAmong, new { viewer, ids }, cancellationToken: ct))).ToHashSet();
             filters = await ActiveFilters.LoadAsync(conn, viewer.Value, clock.GetUtcNow(), ct);
         }
         // A motion's status shows it as a poll, so any Mastodon app can take part.
@@ -104,6 +114,18 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
         return statuses.Select(s =>
             Build(s, s.ReblogOfId is { } o && originals.TryGetValue(o, out var original) ? Build(original, null) : null)).ToList();
     }
+
+    static readonly string ViewerMarks = $"""
+        SELECT 0, status_id FROM ({StatusQueries.ViewerFavourited}) q0
+        UNION ALL SELECT 1, reblog_of_id FROM ({StatusQueries.ViewerReblogged}) q1
+        UNION ALL SELECT 2, status_id FROM ({StatusQueries.ViewerPinned}) q2
+        UNION ALL SELECT 3, status_id FROM ({StatusQueries.ViewerBookmarked}) q3
+        UNION ALL SELECT 4, start FROM ({ConversationMuteQueries.MutedAmong}) q4
+        """;
+
+    // After ViewerMarks: static fields initialise in the order they are written.
+    const string PageParts = $"{StatusQueries.MentionsOf};\n{MediaQueries.OfStatuses};\n{StatusQueries.TagsOf}";
+    static readonly string PagePartsForViewer = $"{PageParts};\n{ViewerMarks}";
 
     sealed record MentionRow
     {

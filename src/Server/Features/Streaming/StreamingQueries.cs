@@ -9,8 +9,8 @@ static class StreamingQueries
     /// per row), is it on their home timeline (their own, or by someone they follow, boosts only where they show
     /// them, and not someone they keep in an exclusive list), and does a block (either way) or the viewer's mute
     /// stand between them and its author. The home rule is TimelineQueries.Home's (and HomeWithTags'), written per
-    /// viewer row with EXISTS where the timeline, for one viewer, reads its accounts once with an uncorrelated IN:
-    /// change one, change the other.
+    /// viewer row with EXISTS where the timeline, for one viewer, reads its accounts once with an uncorrelated IN;
+    /// TimelineQueries.HomeFeed states it per row too, on the member's materialised feed: change one, change all.
     /// </summary>
     public static readonly string Audience = $"""
         SELECT v.id AS viewer,

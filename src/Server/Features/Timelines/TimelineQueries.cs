@@ -1,3 +1,4 @@
+using Fellows.Server.Features.Mastodon;
 using Fellows.Server.Features.Statuses;
 
 namespace Fellows.Server.Features.Timelines;
@@ -7,7 +8,8 @@ static class TimelineQueries
     /// <summary>
     /// Home: the member's own posts and those of accounts they follow, newest first, chronological and nothing
     /// else (no ranking). Boosts from accounts whose boosts the member hid are left out, and posts in languages the
-    /// member did not ask for from that account (follow with languages[]).
+    /// member did not ask for from that account (follow with languages[]). Computed over all statuses: the home
+    /// endpoint reads <see cref="HomeFeed"/> and uses this only below where the member's feed is complete.
     /// </summary>
     public const string Home = $"""
         SELECT {StatusQueries.Columns} FROM statuses s
@@ -37,6 +39,41 @@ static class TimelineQueries
           {StatusPage.Conditions}
         {StatusPage.OrderAndLimit}
         """;
+
+    /// <summary>
+    /// Home read from the member's materialised feed (home_feed, kept by the triggers of migration 0023): a walk down
+    /// the member's rows newest first, each checked against the same home rule as <see cref="Home"/> and
+    /// <see cref="HomeWithTags"/> (here per row, as StreamingQueries.Audience states it), so only a page's worth of
+    /// rows is read. Only rows from <see cref="HomeFeedCompleteFrom"/> on (where the feed is known to hold every
+    /// candidate); the endpoint reads anything older with <see cref="Home"/>. Paged between @lower and @upper (never
+    /// null) in a fixed order, newest first (<see cref="HomeFeedOldestFirst"/> from min_id), so one plan serves every
+    /// page and PostgreSQL may keep it instead of planning the query again on each request.
+    /// </summary>
+    public static readonly string HomeFeed = $"""
+        SELECT {StatusQueries.Columns} FROM home_feed h JOIN statuses s ON s.id = h.status_id
+        WHERE h.account_id = @viewer AND h.status_id >= ({HomeFeedCompleteFrom})
+          AND (s.account_id = @viewer
+               OR (EXISTS (SELECT 1 FROM follows f WHERE f.account_id = @viewer AND f.target_account_id = s.account_id
+                           AND (s.reblog_of_id IS NULL OR f.show_reblogs)
+                           AND (f.languages IS NULL OR s.language IS NULL OR s.language = ANY(f.languages)))
+                   AND NOT EXISTS (SELECT 1 FROM lists l JOIN list_accounts la ON la.list_id = l.id
+                                   WHERE l.account_id = @viewer AND l.exclusive AND la.account_id = s.account_id))
+               OR (s.visibility = 0 AND s.reblog_of_id IS NULL
+                   AND EXISTS (SELECT 1 FROM tag_follows tf JOIN status_tags st ON st.tag_id = tf.tag_id WHERE tf.account_id = @viewer AND st.status_id = s.id)
+                   AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = s.account_id AND b.target_account_id = @viewer)
+                                                          OR (b.account_id = @viewer AND b.target_account_id = s.account_id))))
+          AND {StatusQueries.VisibleTo}
+          AND {NotMuted}
+          AND {Accounts.DomainBlockQueries.StatusNotBlocked}
+          AND h.status_id < @upper AND h.status_id > @lower
+        ORDER BY h.status_id DESC
+        LIMIT @limit
+        """;
+
+    public static readonly string HomeFeedOldestFirst = HomeFeed.Replace("ORDER BY h.status_id DESC", "ORDER BY h.status_id", StringComparison.Ordinal);
+
+    /// <summary>Where the member's feed begins to hold every candidate (0: all of them).</summary>
+    public const string HomeFeedCompleteFrom = "SELECT coalesce((SELECT complete_from FROM home_feed_bounds WHERE account_id = @viewer), 0)";
 
     public const string FollowsTags = "SELECT EXISTS (SELECT 1 FROM tag_follows WHERE account_id = @viewer)";
 
