@@ -327,9 +327,19 @@ static class LoadHarness
     /// <summary>Runs a phase and records the CPU time the server and its PostgreSQL spent on it.</summary>
     internal static async Task<LoadResult> Metered(ServerProcess server, Func<Task<LoadResult>> phase)
     {
-        var (serverBefore, postgresBefore) = (server.ServerCpu(), server.PostgresCpu());
+        var (serverBefore, postgresBefore, harnessBefore) = (server.ServerCpu(), server.PostgresCpu(), HarnessCpu());
         var result = await phase();
-        return result with { ServerCpu = server.ServerCpu() - serverBefore, PostgresCpu = server.PostgresCpu() - postgresBefore };
+        return result with
+        {
+            ServerCpu = server.ServerCpu() - serverBefore, PostgresCpu = server.PostgresCpu() - postgresBefore,
+            HarnessCpu = HarnessCpu() - harnessBefore,
+        };
+    }
+
+    static TimeSpan HarnessCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
     }
 
     /// <summary>The baseline every rate is compared with: <c>GET /health</c>, metered.</summary>
@@ -443,7 +453,8 @@ static class LoadHarness
         public string InboxOnlySummary() => string.Create(CultureInfo.InvariantCulture,
             $"inbox-only: /health {Rate(HealthBefore!.PerSecond)} and {Rate(HealthAfter!.PerSecond)} ({Cpu(HealthBefore)} per GET); " +
             $"inbox {Rate(Inbox!.PerSecond)} ({Inbox.Ok} of {Inbox.Ok + Inbox.Failed}{Failures(Inbox)}, {InboxPersisted} rows, {AppliedDuringPosts} applied meanwhile), " +
-            $"ratio {Ratio(Inbox.PerSecond)}; {Cpu(Inbox)} per POST (server + PostgreSQL), CPU-bound {Capacity(Inbox)}");
+            $"ratio {Ratio(Inbox.PerSecond)}; {Cpu(Inbox)} per POST (server + PostgreSQL), CPU-bound {Capacity(Inbox)}; " +
+            $"load generator {Inbox.HarnessCpu.TotalMicroseconds / Math.Max(1, Inbox.Ok + Inbox.Failed):F0} µs per POST, {HealthBefore.HarnessCpu.TotalMicroseconds / Math.Max(1, HealthBefore.Ok + HealthBefore.Failed):F0} µs per GET /health");
 
         public string ToMarkdown()
         {
@@ -478,6 +489,11 @@ static class LoadHarness
             sb.AppendLine();
             sb.Append(inv, $"CPU-bound estimate if the server and its PostgreSQL had the {Environment.ProcessorCount} cores to themselves (cores ÷ CPU per request): ")
               .AppendLine(inv, $"/health {Capacity(HealthBefore)}, WebFinger {Capacity(WebFinger)}, actor {Capacity(Actor)}, inbox POST {Capacity(Inbox)}, inbox POST received and applied {Capacity(InboxEndToEndCpu.Server + InboxEndToEndCpu.Postgres, Inbox.Ok)}.");
+            var harnessPerPost = Inbox.HarnessCpu.TotalMicroseconds / Math.Max(1, Inbox.Ok + Inbox.Failed);
+            sb.AppendLine();
+            sb.Append(inv, $"The load generator and the simulated hosts (this program, on the same cores) used {HealthBefore.HarnessCpu.TotalMicroseconds / Math.Max(1, HealthBefore.Ok + HealthBefore.Failed):F0} µs of CPU per GET /health ")
+              .Append(inv, $"and {harnessPerPost:F0} µs per inbox POST; with its share counted, the {Environment.ProcessorCount} cores could carry at most ")
+              .AppendLine(inv, $"{Rate(Environment.ProcessorCount * 1e6 / ((Inbox.ServerCpu + Inbox.PostgresCpu).TotalMicroseconds / Math.Max(1, Inbox.Ok + Inbox.Failed) + harnessPerPost))} inbox POSTs at this phase's cost per POST.");
             // The worker applies activities while they are still being POSTed, so the POST phase's CPU holds some of its
             // work. Its cost per activity over the whole run (received and applied, minus the POST phase) separates the two.
             var n = (double)Inbox.Ok;
