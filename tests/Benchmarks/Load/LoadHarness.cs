@@ -168,6 +168,7 @@ static class LoadHarness
             await Task.Delay(TimeSpan.FromSeconds(2), ct);
             requests = requests[..options.InboxActivities];
         }
+        var statsBefore = InboxOnly ? await DatabaseStatsAsync(db, ct) : null;
         var inboxClock = Stopwatch.StartNew();
         var (serverAtStart, postgresAtStart) = (server.ServerCpu(), server.PostgresCpu());
         report.Inbox = await Metered(server, () => HttpLoad.SendAllAsync("inbox POST", client, requests, HttpStatusCode.Accepted, options.Concurrency, ct));
@@ -183,7 +184,19 @@ static class LoadHarness
         Step(string.Create(CultureInfo.InvariantCulture,
             $"{report.Inbox.Ok} accepted ({report.Inbox.PerSecond:F0}/s, {report.Inbox.PerSecond / baseline:F3} of /health), {report.InboxPersisted} rows in inbox_activities, {report.AppliedDuringPosts} applied meanwhile; waiting for the inbox worker to apply them"));
 
-        if (InboxOnly) return;
+        if (InboxOnly)
+        {
+            // What the database did per POST: transactions and the tables read, from PostgreSQL's own counters
+            // (flushed by the backends within a second or so of going idle).
+            await Task.Delay(TimeSpan.FromSeconds(2), ct);
+            var statsAfter = await DatabaseStatsAsync(db, ct);
+            var n = Math.Max(1.0, report.Inbox.Ok + report.Inbox.Failed);
+            Step("database per POST: " + string.Join(", ", statsAfter
+                .Select(kv => (kv.Key, Delta: kv.Value - statsBefore!.GetValueOrDefault(kv.Key)))
+                .Where(d => d.Delta > 0).OrderByDescending(d => d.Delta).Take(12)
+                .Select(d => d.Key + " " + (d.Delta / n).ToString("F2", CultureInfo.InvariantCulture))));
+            return;
+        }
         // The worker applies what the inbox stored; how fast it keeps up is worth knowing, but it is not the inbox figure.
         var pattern = $"%/statuses/{runId}-%";
         while (true)
@@ -334,6 +347,18 @@ static class LoadHarness
             ServerCpu = server.ServerCpu() - serverBefore, PostgresCpu = server.PostgresCpu() - postgresBefore,
             HarnessCpu = HarnessCpu() - harnessBefore,
         };
+    }
+
+    /// <summary>PostgreSQL's counters for the server's database: commits, and scans and inserts by table.</summary>
+    static async Task<Dictionary<string, long>> DatabaseStatsAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(string Name, long Value)>(new CommandDefinition("""
+            SELECT 'commits', xact_commit FROM pg_stat_database WHERE datname = current_database()
+            UNION ALL SELECT relname || ' scans', coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables
+            UNION ALL SELECT relname || ' inserts', n_tup_ins FROM pg_stat_user_tables
+            """, cancellationToken: ct));
+        return rows.ToDictionary(r => r.Name, r => r.Value);
     }
 
     static TimeSpan HarnessCpu()
