@@ -344,7 +344,8 @@ static class LoadHarness
         var result = await phase();
         return result with
         {
-            ServerCpu = server.ServerCpu() - serverBefore, PostgresCpu = server.PostgresCpu() - postgresBefore,
+            ServerCpu = server.ServerCpu() - serverBefore,
+            PostgresCpu = server.PostgresCpu() - postgresBefore,
             HarnessCpu = HarnessCpu() - harnessBefore,
         };
     }
