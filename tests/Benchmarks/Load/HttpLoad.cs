@@ -15,6 +15,9 @@ sealed record LoadResult(string Name, long Ok, long Failed, TimeSpan Elapsed, IR
     /// <summary>CPU time the embedded PostgreSQL spent during the phase.</summary>
     public TimeSpan PostgresCpu { get; init; }
 
+    /// <summary>CPU time this program (the load generator and the simulated remote hosts) spent during the phase.</summary>
+    public TimeSpan HarnessCpu { get; init; }
+
     /// <summary>Median and 99th percentile latency of the expected answers, in ms (timed phases only).</summary>
     public double P50 { get; init; } = double.NaN;
 

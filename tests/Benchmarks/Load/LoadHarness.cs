@@ -24,6 +24,13 @@ static class LoadHarness
     const string Member = "alice";
     const string ActivityJson = "application/activity+json";
 
+    /// <summary>
+    /// <c>FELLOWS_BENCH_INBOX_ONLY=1</c>: /health twice, then the inbox POSTs, and a one-line summary; no GET phases,
+    /// no waiting for the worker, no fan-out. With <c>Inbox__WorkerEnabled=false</c> it measures receiving alone.
+    /// <c>FELLOWS_BENCH_INBOX_WARMUP=N</c> POSTs N more activities before the measured ones, unmeasured.
+    /// </summary>
+    static bool InboxOnly => Environment.GetEnvironmentVariable("FELLOWS_BENCH_INBOX_ONLY") == "1";
+
     sealed record Options(int Seconds, int Concurrency, int InboxActivities, int Followers, int Rounds, int SettleSeconds);
 
     static readonly string Usage = """
@@ -75,6 +82,16 @@ static class LoadHarness
 
         Step("GET /health (baseline)");
         report.HealthBefore = await HealthAsync(server, client, duration, options.Concurrency, ct);
+        if (InboxOnly)
+        {
+            // Diagnostic: the receiving side alone, quickly (no GET phases, no drain, no fan-out).
+            Step("GET /health (baseline again)");
+            report.HealthAfter = await HealthAsync(server, client, duration, options.Concurrency, ct);
+            await InboxPhaseAsync(options, world, server, client, db, memberId, runId, report, ct);
+            await embedded.DisposeAsync();
+            Console.WriteLine(report.InboxOnlySummary());
+            return 0;
+        }
         Step("GET /.well-known/webfinger");
         var resource = Uri.EscapeDataString($"acct:{Member}@{server.Domain}");
         report.WebFinger = await Metered(server, () => HttpLoad.RunForAsync("WebFinger", client,
@@ -110,8 +127,9 @@ static class LoadHarness
         // 100 remote actors on 10 hosts; a quarter sign RFC 9421 with RSA, a quarter RFC 9421 with Ed25519, half
         // draft-cavage with RSA as Mastodon does. Half the activities go to the shared inbox, half to the member's.
         var actors = (from h in Enumerable.Range(0, 10) from u in Enumerable.Range(0, 10) select (Port: world.Ports[h], Name: $"u{u}")).ToArray();
-        Step($"pre-signing {options.InboxActivities} distinct Create(Note) activities from {actors.Length} remote actors");
-        var requests = new HttpRequestMessage[options.InboxActivities];
+        var warmUp = int.TryParse(Environment.GetEnvironmentVariable("FELLOWS_BENCH_INBOX_WARMUP"), CultureInfo.InvariantCulture, out var w) ? Math.Max(0, w) : 0;
+        Step($"pre-signing {options.InboxActivities + warmUp} distinct Create(Note) activities from {actors.Length} remote actors");
+        var requests = new HttpRequestMessage[options.InboxActivities + warmUp];
         var signClock = Stopwatch.StartNew();
         var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         Parallel.For(0, requests.Length, i =>
@@ -119,7 +137,8 @@ static class LoadHarness
             var (port, name) = actors[i % actors.Length];
             var actor = RemoteWorld.ActorId(port, name);
             var target = new Uri(i % 2 == 0 ? $"{server.BaseUrl}/inbox" : $"{server.BaseUrl}/users/{Member}/inbox");
-            var body = CreateNote(actor, memberId, server.Domain, $"{runId}-{i}", now);
+            // The warm-up's activities (the last ones) are told apart from the measured ones by their serial.
+            var body = CreateNote(actor, memberId, server.Domain, i < options.InboxActivities ? $"{runId}-{i}" : $"warm{runId}-{i}", now);
             var (key, scheme) = (i % actors.Length % 4) switch
             {
                 0 => (world.RsaKey(port, name), SignatureScheme.Rfc9421),
@@ -139,6 +158,17 @@ static class LoadHarness
             await conn.ExecuteAsync(new CommandDefinition(
                 "ALTER TABLE statuses DISABLE TRIGGER statuses_stream; ALTER TABLE notifications DISABLE TRIGGER notifications_announce", cancellationToken: ct));
         }
+        if (warmUp > 0)
+        {
+            // Diagnostic: a fresh server spends its first seconds compiling (tiered JIT) and fetching keys; this
+            // measures the inbox once that has settled, as it is on a server that has been up a while.
+            Step($"warm-up: {warmUp} POSTs, not measured");
+            var warm = await HttpLoad.SendAllAsync("inbox warm-up", client, requests[options.InboxActivities..], HttpStatusCode.Accepted, options.Concurrency, ct);
+            Step($"warm-up: {warm.Ok} accepted at {warm.PerSecond:F0}/s; letting the server settle for 2 s");
+            await Task.Delay(TimeSpan.FromSeconds(2), ct);
+            requests = requests[..options.InboxActivities];
+        }
+        var statsBefore = InboxOnly ? await DatabaseStatsAsync(db, ct) : null;
         var inboxClock = Stopwatch.StartNew();
         var (serverAtStart, postgresAtStart) = (server.ServerCpu(), server.PostgresCpu());
         report.Inbox = await Metered(server, () => HttpLoad.SendAllAsync("inbox POST", client, requests, HttpStatusCode.Accepted, options.Concurrency, ct));
@@ -154,6 +184,19 @@ static class LoadHarness
         Step(string.Create(CultureInfo.InvariantCulture,
             $"{report.Inbox.Ok} accepted ({report.Inbox.PerSecond:F0}/s, {report.Inbox.PerSecond / baseline:F3} of /health), {report.InboxPersisted} rows in inbox_activities, {report.AppliedDuringPosts} applied meanwhile; waiting for the inbox worker to apply them"));
 
+        if (InboxOnly)
+        {
+            // What the database did per POST: transactions and the tables read, from PostgreSQL's own counters
+            // (flushed by the backends within a second or so of going idle).
+            await Task.Delay(TimeSpan.FromSeconds(2), ct);
+            var statsAfter = await DatabaseStatsAsync(db, ct);
+            var n = Math.Max(1.0, report.Inbox.Ok + report.Inbox.Failed);
+            Step("database per POST: " + string.Join(", ", statsAfter
+                .Select(kv => (kv.Key, Delta: kv.Value - statsBefore!.GetValueOrDefault(kv.Key)))
+                .Where(d => d.Delta > 0).OrderByDescending(d => d.Delta).Take(12)
+                .Select(d => d.Key + " " + (d.Delta / n).ToString("F2", CultureInfo.InvariantCulture))));
+            return;
+        }
         // The worker applies what the inbox stored; how fast it keeps up is worth knowing, but it is not the inbox figure.
         var pattern = $"%/statuses/{runId}-%";
         while (true)
@@ -297,9 +340,32 @@ static class LoadHarness
     /// <summary>Runs a phase and records the CPU time the server and its PostgreSQL spent on it.</summary>
     internal static async Task<LoadResult> Metered(ServerProcess server, Func<Task<LoadResult>> phase)
     {
-        var (serverBefore, postgresBefore) = (server.ServerCpu(), server.PostgresCpu());
+        var (serverBefore, postgresBefore, harnessBefore) = (server.ServerCpu(), server.PostgresCpu(), HarnessCpu());
         var result = await phase();
-        return result with { ServerCpu = server.ServerCpu() - serverBefore, PostgresCpu = server.PostgresCpu() - postgresBefore };
+        return result with
+        {
+            ServerCpu = server.ServerCpu() - serverBefore,
+            PostgresCpu = server.PostgresCpu() - postgresBefore,
+            HarnessCpu = HarnessCpu() - harnessBefore,
+        };
+    }
+
+    /// <summary>PostgreSQL's counters for the server's database: commits, and scans and inserts by table.</summary>
+    static async Task<Dictionary<string, long>> DatabaseStatsAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(string Name, long Value)>(new CommandDefinition("""
+            SELECT 'commits', xact_commit FROM pg_stat_database WHERE datname = current_database()
+            UNION ALL SELECT relname || ' scans', coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables
+            UNION ALL SELECT relname || ' inserts', n_tup_ins FROM pg_stat_user_tables
+            """, cancellationToken: ct));
+        return rows.ToDictionary(r => r.Name, r => r.Value);
+    }
+
+    static TimeSpan HarnessCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
     }
 
     /// <summary>The baseline every rate is compared with: <c>GET /health</c>, metered.</summary>
@@ -410,6 +476,12 @@ static class LoadHarness
         static string Failures(LoadResult r) =>
             r.Failed == 0 ? "" : " (" + string.Join(", ", r.Statuses.Where(s => s.Key is < 200 or >= 300).Select(s => $"{s.Value}× {(s.Key <= 0 ? "no answer" : s.Key)}")) + ")";
 
+        public string InboxOnlySummary() => string.Create(CultureInfo.InvariantCulture,
+            $"inbox-only: /health {Rate(HealthBefore!.PerSecond)} and {Rate(HealthAfter!.PerSecond)} ({Cpu(HealthBefore)} per GET); " +
+            $"inbox {Rate(Inbox!.PerSecond)} ({Inbox.Ok} of {Inbox.Ok + Inbox.Failed}{Failures(Inbox)}, {InboxPersisted} rows, {AppliedDuringPosts} applied meanwhile), " +
+            $"ratio {Ratio(Inbox.PerSecond)}; {Cpu(Inbox)} per POST (server + PostgreSQL), CPU-bound {Capacity(Inbox)}; " +
+            $"load generator {Inbox.HarnessCpu.TotalMicroseconds / Math.Max(1, Inbox.Ok + Inbox.Failed):F0} µs per POST, {HealthBefore.HarnessCpu.TotalMicroseconds / Math.Max(1, HealthBefore.Ok + HealthBefore.Failed):F0} µs per GET /health");
+
         public string ToMarkdown()
         {
             var inv = CultureInfo.InvariantCulture;
@@ -443,6 +515,11 @@ static class LoadHarness
             sb.AppendLine();
             sb.Append(inv, $"CPU-bound estimate if the server and its PostgreSQL had the {Environment.ProcessorCount} cores to themselves (cores ÷ CPU per request): ")
               .AppendLine(inv, $"/health {Capacity(HealthBefore)}, WebFinger {Capacity(WebFinger)}, actor {Capacity(Actor)}, inbox POST {Capacity(Inbox)}, inbox POST received and applied {Capacity(InboxEndToEndCpu.Server + InboxEndToEndCpu.Postgres, Inbox.Ok)}.");
+            var harnessPerPost = Inbox.HarnessCpu.TotalMicroseconds / Math.Max(1, Inbox.Ok + Inbox.Failed);
+            sb.AppendLine();
+            sb.Append(inv, $"The load generator and the simulated hosts (this program, on the same cores) used {HealthBefore.HarnessCpu.TotalMicroseconds / Math.Max(1, HealthBefore.Ok + HealthBefore.Failed):F0} µs of CPU per GET /health ")
+              .Append(inv, $"and {harnessPerPost:F0} µs per inbox POST; with its share counted, the {Environment.ProcessorCount} cores could carry at most ")
+              .AppendLine(inv, $"{Rate(Environment.ProcessorCount * 1e6 / ((Inbox.ServerCpu + Inbox.PostgresCpu).TotalMicroseconds / Math.Max(1, Inbox.Ok + Inbox.Failed) + harnessPerPost))} inbox POSTs at this phase's cost per POST.");
             // The worker applies activities while they are still being POSTed, so the POST phase's CPU holds some of its
             // work. Its cost per activity over the whole run (received and applied, minus the POST phase) separates the two.
             var n = (double)Inbox.Ok;

@@ -103,6 +103,15 @@ public static class InboxEndpoints
 static class InboxQueries
 {
     /// <summary>
+    /// Sent in the same round trip before <see cref="Targets"/> and <see cref="InsertMany"/>, which then run in the
+    /// same implicit transaction with PostgreSQL's cached generic plan. The connection asks for a fresh plan on every
+    /// execution (<c>plan_cache_mode=force_custom_plan</c>, for the timelines' optional filters); these two take
+    /// only arrays, so a fresh plan is never better, and planning them was about a quarter of PostgreSQL's CPU per
+    /// inbox POST (docs/benchmarks.md). Local to the transaction: the pooled connection keeps its own setting.
+    /// </summary>
+    public const string GenericPlan = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true);\n";
+
+    /// <summary>
     /// One batch of <see cref="InboxTargets"/>: per POST (by its 1-based position), whether any of its actor's
     /// block candidates is suspended, and the addressed local account.
     /// </summary>

@@ -46,8 +46,10 @@ public sealed class InboxTargets : IAsyncDisposable
             }
         }
         await using var conn = await _db.OpenConnectionAsync(ct);
-        var rows = (await conn.QueryAsync<(long Ord, bool Blocked, long? RecipientId)>(new CommandDefinition(InboxQueries.Targets,
-            new { usernames, candidateOrds = candidateOrds.ToArray(), candidates = candidates.ToArray() }, cancellationToken: ct))).ToList();
+        await using var results = await conn.QueryMultipleAsync(new CommandDefinition(InboxQueries.GenericPlan + InboxQueries.Targets,
+            new { usernames, candidateOrds = candidateOrds.ToArray(), candidates = candidates.ToArray() }, cancellationToken: ct));
+        await results.ReadAsync<string>();
+        var rows = await results.ReadAsync<(long Ord, bool Blocked, long? RecipientId)>();
         var targets = new InboxTarget[batch.Count];
         foreach (var row in rows) targets[row.Ord - 1] = new InboxTarget { Blocked = row.Blocked, RecipientId = row.RecipientId };
         return targets;

@@ -92,9 +92,10 @@ public sealed class InboxWriter : IAsyncDisposable
                 (row.ActivityId, row.ActivityType, row.ActorUri, row.KeyId, row.RecipientAccountId, row.Body, row.ReceivedAt);
         }
         await using var conn = await _db.OpenConnectionAsync(ct);
-        var stored = await conn.QueryAsync<string>(new CommandDefinition(InboxQueries.InsertMany,
+        await using var results = await conn.QueryMultipleAsync(new CommandDefinition(InboxQueries.GenericPlan + InboxQueries.InsertMany,
             new { ids, types, actors, keys, recipients, bodies, times }, cancellationToken: ct));
-        return stored.ToHashSet(StringComparer.Ordinal);
+        await results.ReadAsync<string>();
+        return (await results.ReadAsync<string>()).ToHashSet(StringComparer.Ordinal);
     }
 
     public ValueTask DisposeAsync() => _calls.DisposeAsync();
