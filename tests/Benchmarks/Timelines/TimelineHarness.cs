@@ -100,8 +100,8 @@ static class TimelineHarness
         LoadHarness.Step($"seeded in {seedTime.TotalSeconds:F0} s: {shape}");
 
         // Ids to page from, spread through the member's home history; a list, a thread and an account to read.
-        long[] deep, listIds;
-        long threadId, accountId;
+        long[] deep, listIds, threadCandidates;
+        long accountId;
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
             deep = (await conn.QueryAsync<long>("""
@@ -109,10 +109,10 @@ static class TimelineHarness
                 WHERE s.id % 97 = 0 ORDER BY random() LIMIT 200
                 """, new { member })).ToArray();
             listIds = (await conn.QueryAsync<long>("SELECT id FROM lists WHERE account_id = @member AND NOT exclusive", new { member })).ToArray();
-            threadId = await conn.ExecuteScalarAsync<long>("""
-                SELECT s.id FROM statuses s JOIN follows f ON f.account_id = @member AND f.target_account_id = s.account_id
-                WHERE s.in_reply_to_id IS NOT NULL AND s.visibility = 0 ORDER BY s.id DESC LIMIT 1 OFFSET 10
-                """, new { member });
+            threadCandidates = (await conn.QueryAsync<long>("""
+                SELECT s.id FROM statuses s
+                WHERE s.in_reply_to_id IS NOT NULL AND s.visibility = 0 AND s.deleted_at IS NULL ORDER BY s.id DESC LIMIT 50 OFFSET 10
+                """)).ToArray();
             accountId = await conn.ExecuteScalarAsync<long>("SELECT target_account_id FROM follows WHERE account_id = @member ORDER BY target_account_id LIMIT 1 OFFSET 100", new { member });
         }
 
@@ -124,6 +124,16 @@ static class TimelineHarness
         var phases = new List<LoadResult>();
         var random = new ThreadLocal<Random>(() => new Random(Environment.CurrentManagedThreadId));
         long Pick(long[] ids) => ids[random.Value!.Next(ids.Length)];
+
+        // A public reply the member can read (the seed's replies all come from accounts whose index ends in 7, which the
+        // member may not follow; blocks hide some): the first candidate the API shows.
+        long threadId = 0;
+        foreach (var candidate in threadCandidates)
+        {
+            using var probe = await client.GetAsync(new Uri($"/api/v1/statuses/{candidate}/context", UriKind.Relative), ct);
+            if (probe.StatusCode == HttpStatusCode.OK) { threadId = candidate; break; }
+        }
+        if (threadId == 0) LoadHarness.Step($"no readable reply among {threadCandidates.Length} candidates: the status context phase will fail (404)");
 
         var targets = new (string Name, Func<string> Url)[]
         {
