@@ -60,7 +60,7 @@ public sealed class MotionInbox(
             }
         }
 
-        var coop = motion.AlliedActors.FirstOrDefault(a => RemoteActors.SameOrigin(a, actor.Uri));
+        var coop = motion.AllyOf(actor.Uri);
         if (coop is null)
         {
             await RejectAsync(motion, new Rejection(stance.Id, actor.Uri, RejectionReason.Ineligible,

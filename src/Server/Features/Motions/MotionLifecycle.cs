@@ -127,7 +127,8 @@ public sealed class MotionLifecycle(
         return amendment!;
     }
 
-    static bool IsOpen(MotionRow motion, DateTimeOffset now) =>
+    /// <summary>Open for amendments and positions: in discussion or voting, before the voting deadline.</summary>
+    internal static bool IsOpen(MotionRow motion, DateTimeOffset now) =>
         motion.Phase is MotionPhase.Discussion or MotionPhase.Voting && now < motion.VotingEndsAt;
 
     static async Task<AmendmentRow?> AmendmentAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long motionId, long amendmentId, CancellationToken ct) =>

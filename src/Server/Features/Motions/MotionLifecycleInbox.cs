@@ -54,7 +54,7 @@ public sealed class MotionLifecycleInbox(NpgsqlDataSource db, TimeProvider clock
 
     /// <summary>A member of a co-op in the electorate (or, for a mirror, of the home instance).</summary>
     static bool MayTakePart(MotionRow motion, Account actor) =>
-        motion.AlliedActors.Any(a => RemoteActors.SameOrigin(a, actor.Uri)) || (!motion.Local && RemoteActors.SameOrigin(motion.Uri, actor.Uri));
+        motion.AllyOf(actor.Uri) is not null || (!motion.Local && RemoteActors.SameOrigin(motion.Uri, actor.Uri));
 
     void Ignore(string what, string id, string why)
     {
@@ -127,23 +127,27 @@ public sealed class MotionLifecycleInbox(NpgsqlDataSource db, TimeProvider clock
         if (motion is null || !motion.Local) { Ignore("amendment position", position.Id, "not on an amendment of a motion of ours"); return; }
 
         var reason = position.Content is { } html ? RemoteHtml.Sanitize(html) : null;
-        if (reason is not null && RemoteHtml.ToPlainText(reason).Trim().Length == 0) reason = null;
-        var coop = motion.AlliedActors.FirstOrDefault(a => RemoteActors.SameOrigin(a, actor.Uri));
-        var refusal =
-            coop is null ? (RejectionReason.Ineligible, "You are not eligible: this amendment is decided by members of the motion's co-op and of the allied instances it names.")
-            : amendment!.AmendmentState != AmendmentState.Voting ? (RejectionReason.NotOpen, "This amendment is not being voted on: it was not put to the members, or it is already decided.")
-            : motion.Phase is not (MotionPhase.Discussion or MotionPhase.Voting) || clock.GetUtcNow() >= motion.VotingEndsAt
-                ? (RejectionReason.AfterClose, "The motion had closed when your position arrived.")
-            : position.Position == ConsentPositions.Block && reason is null ? (RejectionReason.BlockWithoutReason, "A block needs a reason.")
-            : reason is not null && RemoteHtml.ToPlainText(reason).Length > MotionService.MaxReason ? (RejectionReason.MalformedChoice, "The reason is too long.")
-            : await vouching.CheckAsync(coop, actor, ct) is { } notVouched ? (RejectionReason.Ineligible, notVouched)
-            : ((RejectionReason, string)?)null;
+        var reasonText = reason is null ? "" : RemoteHtml.ToPlainText(reason).Trim();
+        if (reasonText.Length == 0) reason = null;
 
+        async Task<(RejectionReason Code, string Detail)?> RefusalAsync()
+        {
+            if (motion.AllyOf(actor.Uri) is not { } coop)
+                return (RejectionReason.Ineligible, "You are not eligible: this amendment is decided by members of the motion's co-op and of the allied instances it names.");
+            if (amendment!.AmendmentState != AmendmentState.Voting)
+                return (RejectionReason.NotOpen, "This amendment is not being voted on: it was not put to the members, or it is already decided.");
+            if (!MotionLifecycle.IsOpen(motion, clock.GetUtcNow())) return (RejectionReason.AfterClose, "The motion had closed when your position arrived.");
+            if (position.Position == ConsentPositions.Block && reason is null) return (RejectionReason.BlockWithoutReason, "A block needs a reason.");
+            if (reasonText.Length > MotionService.MaxReason) return (RejectionReason.MalformedChoice, "The reason is too long.");
+            return await vouching.CheckAsync(coop, actor, ct) is { } notVouched ? (RejectionReason.Ineligible, notVouched) : null;
+        }
+
+        var refusal = await RefusalAsync();
         await using var tx = await conn.BeginTransactionAsync(ct);
         if (refusal is { } r)
         {
-            if (logger.IsEnabled(LogLevel.Information)) logger.LogInformation("Rejected amendment position {Id}: {Reason}", position.Id, r.Item1);
-            await publisher.RejectAsync(conn, tx, await conn.AccountByIdAsync(motion.AuthorAccountId, tx, ct), motion, new Rejection(position.Id, actor.Uri, r.Item1, r.Item2), ct);
+            if (logger.IsEnabled(LogLevel.Information)) logger.LogInformation("Rejected amendment position {Id}: {Reason}", position.Id, r.Code);
+            await publisher.RejectAsync(conn, tx, await conn.AccountByIdAsync(motion.AuthorAccountId, tx, ct), motion, new Rejection(position.Id, actor.Uri, r.Code, r.Detail), ct);
         }
         else
         {

@@ -24,6 +24,9 @@ public sealed record MotionRow
     public required bool SecretBallot { get; init; }
     public required bool ResultsBeforeClose { get; init; }
     public required string[] AlliedActors { get; init; }
+
+    /// <summary>The allied actor on the same server as <paramref name="actorUri"/>: the co-op through which they take part, if any.</summary>
+    public string? AllyOf(string actorUri) => AlliedActors.FirstOrDefault(a => Features.Federation.RemoteActors.SameOrigin(a, actorUri));
     public required string State { get; init; }
     public DateTimeOffset? DiscussionEndsAt { get; init; }
     public required DateTimeOffset VotingEndsAt { get; init; }
