@@ -113,6 +113,9 @@ public static class FellowsHost
         services.AddSingleton<InstanceActor>();
         services.AddSingleton<StatusService>();
         services.AddSingleton<StatusEdits>();
+        services.AddOptions<RenderedStatusOptions>().Bind(builder.Configuration.GetSection(RenderedStatusOptions.Section))
+            .Validate(o => o.Megabytes >= 0, "RenderedStatuses:Megabytes cannot be negative").ValidateOnStart();
+        services.AddSingleton<RenderedStatuses>();
         services.AddSingleton<StatusPresenter>();
         services.AddSingleton<FollowService>();
         services.AddSingleton<FollowMigration>();

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Dapper;
 using Fellows.Server.Configuration;
 using Fellows.Server.Features.Accounts;
@@ -13,8 +16,11 @@ namespace Fellows.Server.Features.Statuses;
 /// Turns status rows into Mastodon API entities for one viewer, in a fixed number of queries however many
 /// statuses there are (no per-row lookups on timeline pages).
 /// </summary>
-public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accounts, MediaPresenter media, InstanceUrls urls, TimeProvider clock)
+public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accounts, MediaPresenter media, InstanceUrls urls, TimeProvider clock,
+    RenderedStatuses rendered, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions)
 {
+    readonly JsonSerializerOptions _json = jsonOptions.Value.SerializerOptions;
+
     public async Task<ApiStatus> PresentAsync(Status status, long? viewer, CancellationToken ct) =>
         (await PresentManyAsync([status], viewer, ct))[0];
 
@@ -115,6 +121,167 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             Build(s, s.ReblogOfId is { } o && originals.TryGetValue(o, out var original) ? Build(original, null) : null)).ToList();
     }
 
+    /// <summary>
+    /// A page of statuses as the JSON array the API answers: the same entities as <see cref="PresentManyAsync(NpgsqlConnection, IReadOnlyList{Status}, long?, CancellationToken)"/>,
+    /// assembled from <see cref="RenderedStatuses"/> where a status's and its author's rows are unchanged since they
+    /// were rendered. One round trip reads the rows' versions with the viewer's marks; only what changed is rendered
+    /// again (for no viewer, so the part suits everyone). The viewer's own posts (counts and their own follower count
+    /// show) and moved accounts (the target shows inside) are presented in full, as are all pages when the cache is off.
+    /// </summary>
+    public async Task<IResult> RespondAsync(NpgsqlConnection conn, IReadOnlyList<Status> statuses, long? viewer, CancellationToken ct)
+    {
+        const string contentType = "application/json; charset=utf-8";
+        if (statuses.Count == 0) return Results.Bytes("[]"u8.ToArray(), contentType);
+        if (!rendered.Enabled) return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(await PresentManyAsync(conn, statuses, viewer, ct), _json), contentType);
+
+        var ids = statuses.Select(s => s.Id).Concat(statuses.Where(s => s.ReblogOfId is not null).Select(s => s.ReblogOfId!.Value)).Distinct().ToArray();
+        Dictionary<long, RowVersion> versions;
+        HashSet<long> favourited = [], reblogged = [], pinned = [], bookmarked = [], muted = [];
+        var hasFilters = false;
+        await using (var batch = await conn.QueryMultipleAsync(new CommandDefinition(viewer is null ? Versions : VersionsForViewer, new { ids, viewer }, cancellationToken: ct)))
+        {
+            versions = (await batch.ReadAsync<RowVersion>()).ToDictionary(v => v.Id);
+            if (viewer is not null)
+            {
+                foreach (var (kind, id) in await batch.ReadAsync<(int, long)>())
+                    (kind switch { 0 => favourited, 1 => reblogged, 2 => pinned, 3 => bookmarked, _ => muted }).Add(id);
+                hasFilters = await batch.ReadSingleAsync<bool>();
+            }
+        }
+
+        // Presented in full: the viewer's own posts and boosts of them, moved authors, rows gone meanwhile.
+        bool Whole(Status s) => !versions.TryGetValue(s.Id, out var v) || v.Moved || v.AccountId == viewer
+            || (s.ReblogOfId is { } o && versions.TryGetValue(o, out var ov) && (ov.Moved || ov.AccountId == viewer));
+        var whole = statuses.Where(Whole).ToList();
+        var wholeEntities = whole.Count == 0 ? new Dictionary<long, ApiStatus>()
+            : (await PresentManyAsync(conn, whole, viewer, ct)).Zip(whole).ToDictionary(p => p.Second.Id, p => p.First);
+
+        // Parts for everything else, rendering the missing ones for no viewer in one presentation.
+        var composed = statuses.Where(s => !wholeEntities.ContainsKey(s.Id)).ToList();
+        var partIds = composed.Select(s => s.Id).Concat(composed.Where(s => s.ReblogOfId is not null && versions.ContainsKey(s.ReblogOfId.Value))
+            .Select(s => s.ReblogOfId!.Value)).Distinct().ToArray();
+        var parts = new Dictionary<long, RenderedStatuses.StatusPart>();
+        var accountParts = new Dictionary<long, RenderedStatuses.AccountPart>();
+        var missing = new List<long>();
+        foreach (var id in partIds)
+        {
+            var v = versions[id];
+            if (rendered.Status(id, v.Version) is { } part) parts[id] = part;
+            else missing.Add(id);
+            if (!accountParts.ContainsKey(v.AccountId) && rendered.Account(v.AccountId, v.AccountVersion, v.StatsVersion) is { } account)
+                accountParts[v.AccountId] = account;
+        }
+        if (missing.Count > 0)
+        {
+            var known = statuses.DistinctBy(s => s.Id).ToDictionary(s => s.Id);
+            var unknown = missing.Where(id => !known.ContainsKey(id)).ToArray();
+            if (unknown.Length > 0)
+                foreach (var row in await conn.QueryAsync<Status>(new CommandDefinition(StatusQueries.ManyByIds, new { ids = unknown }, cancellationToken: ct)))
+                    known[row.Id] = row;
+            // Rendered as plain posts: a boost's own part leaves its reblog out, and the boosted post has its own part.
+            var rows = missing.Where(known.ContainsKey).Select(id => known[id] with { ReblogOfId = null }).ToList();
+            foreach (var (row, entity) in rows.Zip(await PresentManyAsync(conn, rows, null, ct)))
+            {
+                var v = versions[row.Id];
+                var node = JsonSerializer.SerializeToNode(entity, _json)!.AsObject();
+                if (!accountParts.ContainsKey(row.AccountId))
+                    rendered.Keep(row.AccountId, accountParts[row.AccountId] = new RenderedStatuses.AccountPart(v.AccountVersion, v.StatsVersion,
+                        JsonSerializer.SerializeToUtf8Bytes(node["account"], _json)));
+                foreach (var key in PerViewer) node.Remove(key);
+                var json = JsonSerializer.SerializeToUtf8Bytes(node, _json);
+                rendered.Keep(row.Id, parts[row.Id] = new RenderedStatuses.StatusPart(v.Version, json[..^1], FilterText(known[row.Id])));
+            }
+        }
+        var authorsMissing = partIds.Select(id => versions[id]).Where(v => !accountParts.ContainsKey(v.AccountId)).DistinctBy(v => v.AccountId).ToDictionary(v => v.AccountId);
+        if (authorsMissing.Count > 0)
+            foreach (var (id, entity) in await accounts.PresentManyAsync(conn, authorsMissing.Keys.ToArray(), null, ct))
+                rendered.Keep(id, accountParts[id] = new RenderedStatuses.AccountPart(authorsMissing[id].AccountVersion, authorsMissing[id].StatsVersion,
+                    JsonSerializer.SerializeToUtf8Bytes(entity, _json)));
+
+        var now = clock.GetUtcNow();
+        var withPolls = partIds.Where(id => versions[id].HasPoll).ToArray();
+        var polls = new Dictionary<long, Motions.ApiPoll>();
+        if (withPolls.Length > 0)
+        {
+            foreach (var (statusId, poll) in await Polls.PollService.ForStatusesAsync(conn, withPolls, viewer, now, ct)) polls[statusId] = poll;
+            foreach (var (statusId, poll) in await Motions.MotionPolls.ForStatusesAsync(conn, withPolls, viewer, now, ct)) polls[statusId] = poll;
+        }
+        var filters = hasFilters && viewer is not null ? await ActiveFilters.LoadAsync(conn, viewer.Value, now, ct) : ActiveFilters.None;
+
+        var output = new ArrayBufferWriter<byte>(statuses.Count * 2048);
+        void Write(ReadOnlySpan<byte> bytes) => output.Write(bytes);
+        void WriteBool(bool value) => Write(value ? "true"u8 : "false"u8);
+        bool Compose(long id)
+        {
+            if (!parts.TryGetValue(id, out var part) || !accountParts.TryGetValue(versions[id].AccountId, out var author)) return false;
+            Write(part.Json);
+            Write(",\"account\":"u8);
+            Write(author.Json);
+            // Counts are the author's to see (humane defaults), and the author's own posts are presented whole.
+            Write(",\"reblogs_count\":0,\"favourites_count\":0,\"favourited\":"u8);
+            WriteBool(favourited.Contains(id));
+            Write(",\"reblogged\":"u8);
+            WriteBool(reblogged.Contains(id));
+            Write(",\"muted\":"u8);
+            WriteBool(muted.Contains(id));
+            Write(",\"bookmarked\":"u8);
+            WriteBool(bookmarked.Contains(id));
+            Write(",\"pinned\":"u8);
+            WriteBool(pinned.Contains(id));
+            Write(",\"filtered\":"u8);
+            if (filters.IsEmpty) Write("[]"u8);
+            else Write(JsonSerializer.SerializeToUtf8Bytes(filters.Match(id, part.FilterText), _json));
+            Write(",\"poll\":"u8);
+            Write(polls.TryGetValue(id, out var poll) ? JsonSerializer.SerializeToUtf8Bytes(poll, _json) : "null"u8);
+            return true;
+        }
+
+        Write("["u8);
+        for (var i = 0; i < statuses.Count; i++)
+        {
+            if (i > 0) Write(","u8);
+            var s = statuses[i];
+            if (wholeEntities.TryGetValue(s.Id, out var entity) || !Compose(s.Id))
+            {
+                entity ??= (await PresentManyAsync(conn, [s], viewer, ct))[0];
+                Write(JsonSerializer.SerializeToUtf8Bytes(entity, _json));
+                continue;
+            }
+            Write(",\"reblog\":"u8);
+            if (s.ReblogOfId is { } original && Compose(original)) Write(",\"reblog\":null}"u8);
+            else Write("null"u8);
+            Write("}"u8);
+        }
+        Write("]"u8);
+        return Results.Bytes(output.WrittenMemory.ToArray(), contentType);
+    }
+
+    /// <summary>Keys of a status entity that differ by viewer or are written beside the part.</summary>
+    static readonly string[] PerViewer = ["account", "reblogs_count", "favourites_count", "favourited", "reblogged", "muted", "bookmarked", "pinned", "filtered", "poll", "reblog"];
+
+    static string FilterText(Status s) => $"{s.SpoilerText} {RemoteHtml.ToPlainText(s.Content)}";
+
+    /// <summary>What a rendered part depends on: the status row, its author's row and counters, and what shows per viewer.</summary>
+    sealed record RowVersion
+    {
+        public required long Id { get; init; }
+        public required long Version { get; init; }
+        public required long AccountId { get; init; }
+        public required long AccountVersion { get; init; }
+        public required long StatsVersion { get; init; }
+        public required bool Moved { get; init; }
+        public required bool HasPoll { get; init; }
+    }
+
+    const string Versions = """
+        SELECT s.id, s.xmin::text::bigint AS version, s.account_id, a.xmin::text::bigint AS account_version,
+               coalesce(st.xmin::text::bigint, 0) AS stats_version, a.moved_to_account_id IS NOT NULL AS moved,
+               (EXISTS (SELECT 1 FROM polls p WHERE p.status_id = s.id)
+                OR EXISTS (SELECT 1 FROM motions m WHERE m.status_id = s.id AND m.state <> 'draft')) AS has_poll
+        FROM statuses s JOIN accounts a ON a.id = s.account_id LEFT JOIN account_stats st ON st.account_id = s.account_id
+        WHERE s.id = ANY(@ids)
+        """;
+
     static readonly string ViewerMarks = $"""
         SELECT 0, status_id FROM ({StatusQueries.ViewerFavourited}) q0
         UNION ALL SELECT 1, reblog_of_id FROM ({StatusQueries.ViewerReblogged}) q1
@@ -126,6 +293,7 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
     // After ViewerMarks: static fields initialise in the order they are written.
     const string PageParts = $"{StatusQueries.MentionsOf};\n{MediaQueries.OfStatuses};\n{StatusQueries.TagsOf}";
     static readonly string PagePartsForViewer = $"{PageParts};\n{ViewerMarks}";
+    static readonly string VersionsForViewer = $"{Versions};\n{ViewerMarks};\nSELECT EXISTS (SELECT 1 FROM filters WHERE account_id = @viewer)";
 
     sealed record MentionRow
     {

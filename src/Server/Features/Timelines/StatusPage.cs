@@ -34,13 +34,12 @@ public static class StatusPage
         var page = PageRequest.From(context.Request);
         var parameters = new DynamicParameters(args);
         parameters.AddDynamicParams(new { viewer, page.MaxId, page.SinceId, page.MinId, page.Limit });
-        List<(long Cursor, Status Status)> rows;
-        await using (var conn = await db.OpenConnectionAsync(ct))
-            rows = (await conn.QueryAsync<long, Status, (long, Status)>(new CommandDefinition(sql, parameters, cancellationToken: ct),
-                (cursor, status) => (cursor, status), splitOn: "id")).ToList();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = (await conn.QueryAsync<long, Status, (long Cursor, Status Status)>(new CommandDefinition(sql, parameters, cancellationToken: ct),
+            (cursor, status) => (cursor, status), splitOn: "id")).ToList();
         if (page.MinId is not null) rows.Reverse();
         page.AddLinkHeader(context, urls.Base, rows, r => r.Cursor);
-        return Results.Json(await presenter.PresentManyAsync(rows.Select(r => r.Status).ToList(), viewer, ct));
+        return await presenter.RespondAsync(conn, rows.Select(r => r.Status).ToList(), viewer, ct);
     }
 
     /// <summary>Runs <paramref name="sql"/> (with @viewer, the paging parameters and <paramref name="args"/>) and answers the page.</summary>
@@ -50,10 +49,9 @@ public static class StatusPage
         var page = PageRequest.From(context.Request);
         var parameters = new DynamicParameters(args);
         parameters.AddDynamicParams(new { viewer });
-        List<Status> rows;
-        await using (var conn = await db.OpenConnectionAsync(ct))
-            rows = await page.QueryAsync<Status>(conn, sql, parameters, ct);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await page.QueryAsync<Status>(conn, sql, parameters, ct);
         page.AddLinkHeader(context, urls.Base, rows, r => r.Id);
-        return Results.Json(await presenter.PresentManyAsync(rows, viewer, ct));
+        return await presenter.RespondAsync(conn, rows, viewer, ct);
     }
 }

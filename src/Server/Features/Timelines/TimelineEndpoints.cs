@@ -61,9 +61,9 @@ public static class TimelineEndpoints
             }
         }
         page.AddLinkHeader(context, urls.Base, rows, r => r.Id);
-        var presented = await presenter.PresentManyAsync(conn, rows, viewer, ct);
+        var presented = await presenter.RespondAsync(conn, rows, viewer, ct);
         await tx.CommitAsync(ct);
-        return Results.Json(presented);
+        return presented;
     }
 
     /// <summary>The computed home (below where the feed is complete), planned for its parameters (see above).</summary>
