@@ -42,11 +42,15 @@ static class HttpLoad
             Timeout = TimeSpan.FromSeconds(60),
         };
 
-    /// <summary>Sends requests made by <paramref name="make"/> for <paramref name="duration"/> after a one-second warm-up that is not counted.</summary>
+    /// <summary>
+    /// Sends requests made by <paramref name="make"/> for <paramref name="duration"/> after a one-second warm-up that is
+    /// not counted; <paramref name="measuring"/> is called when the warm-up ends (to start CPU meters there).
+    /// </summary>
     public static async Task<LoadResult> RunForAsync(string name, HttpClient client, Func<HttpRequestMessage> make, HttpStatusCode expected,
-        TimeSpan duration, int concurrency, CancellationToken ct)
+        TimeSpan duration, int concurrency, CancellationToken ct, Action? measuring = null)
     {
         await RunCoreAsync(client, make, expected, TimeSpan.FromSeconds(1), concurrency, ct);
+        measuring?.Invoke();
         var (latencies, failed, elapsed, statuses, failure) = await RunCoreAsync(client, make, expected, duration, concurrency, ct);
         latencies.Sort();
         double Percentile(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];

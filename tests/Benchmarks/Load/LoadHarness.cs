@@ -338,6 +338,20 @@ static class LoadHarness
     }
 
     /// <summary>Runs a phase and records the CPU time the server and its PostgreSQL spent on it.</summary>
+    /// <summary>Like <see cref="Metered(ServerProcess, Func{Task{LoadResult}})"/>, with the meters started by the phase
+    /// itself when its warm-up ends (the callback it is given), so warm-up and JIT time are not charged to its requests.</summary>
+    internal static async Task<LoadResult> Metered(ServerProcess server, Func<Action, Task<LoadResult>> phase)
+    {
+        var (serverBefore, postgresBefore, harnessBefore) = (server.ServerCpu(), server.PostgresCpu(), HarnessCpu());
+        var result = await phase(() => (serverBefore, postgresBefore, harnessBefore) = (server.ServerCpu(), server.PostgresCpu(), HarnessCpu()));
+        return result with
+        {
+            ServerCpu = server.ServerCpu() - serverBefore,
+            PostgresCpu = server.PostgresCpu() - postgresBefore,
+            HarnessCpu = HarnessCpu() - harnessBefore,
+        };
+    }
+
     internal static async Task<LoadResult> Metered(ServerProcess server, Func<Task<LoadResult>> phase)
     {
         var (serverBefore, postgresBefore, harnessBefore) = (server.ServerCpu(), server.PostgresCpu(), HarnessCpu());
