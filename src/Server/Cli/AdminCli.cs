@@ -131,7 +131,9 @@ public static class AdminCli
                 await Console.Error.WriteLineAsync($"fellows: applied migration {name}");
             var options = configuration.GetSection(InstanceOptions.Section).Get<InstanceOptions>() ?? new InstanceOptions();
             var urls = new InstanceUrls(Options.Create(options));
-            var services = new CliServices(new AccountService(db, urls, TimeProvider.System), new TokenService(db, TimeProvider.System));
+            // Never listening, so it never remembers a token: the command line runs once and goes.
+            using var tokenCache = new TokenCache();
+            var services = new CliServices(new AccountService(db, urls, TimeProvider.System), new TokenService(db, TimeProvider.System, tokenCache));
             return await action(services, ct);
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException)

@@ -10,8 +10,10 @@ namespace Fellows.Server.Database;
 /// </summary>
 public static class PostgresListener
 {
+    /// <param name="onLost">Called when the connection fails, before the pause: from then until <paramref name="onListening"/>
+    /// runs again, notifications are being missed.</param>
     public static async Task RunAsync(NpgsqlDataSource db, IReadOnlyList<string> channels, Action<NpgsqlNotificationEventArgs> onNotification,
-        Action? onListening, ILogger log, CancellationToken ct)
+        Action? onListening, ILogger log, CancellationToken ct, Action? onLost = null)
     {
         var pause = TimeSpan.FromMilliseconds(250);
         while (!ct.IsCancellationRequested)
@@ -37,6 +39,7 @@ public static class PostgresListener
             }
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
             {
+                onLost?.Invoke();
                 log.LogWarning(e, "Listening on {Channels} failed; reconnecting in {Pause}", string.Join(", ", channels), pause);
                 try { await Task.Delay(pause, ct); }
                 catch (OperationCanceledException) { return; }

@@ -106,6 +106,8 @@ public static class FellowsHost
         services.AddSingleton<IAuthorizationHandler, ScopeRequirementHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, JsonAuthorizationResultHandler>();
 
+        services.AddSingleton<TokenCache>();
+        services.AddHostedService<TokenCacheListener>();
         services.AddSingleton<TokenService>();
         services.AddOAuth(instance);
         services.AddSingleton<AccountService>();

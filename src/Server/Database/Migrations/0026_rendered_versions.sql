@@ -43,3 +43,18 @@ END $$;
 
 CREATE TRIGGER media_attachments_touch AFTER UPDATE OF description, focus_x, focus_y, state, file_path, preview_path, remote_url ON media_attachments
     FOR EACH ROW WHEN (NEW.status_id IS NOT NULL) EXECUTE FUNCTION media_attachments_touch();
+
+-- Each node keeps recently presented tokens in memory (Features/Auth/TokenCache.cs) and empties that cache when told
+-- anything changed that could end or alter a token's standing.
+CREATE FUNCTION fellows_tokens_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('fellows_tokens', '');
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER oauth_access_tokens_changed AFTER UPDATE OR DELETE ON oauth_access_tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION fellows_tokens_changed();
+CREATE TRIGGER users_tokens_changed AFTER UPDATE OF approved, disabled_at, account_id OR DELETE ON users
+    FOR EACH STATEMENT EXECUTE FUNCTION fellows_tokens_changed();
+CREATE TRIGGER accounts_tokens_changed AFTER UPDATE OF suspended_at OR DELETE ON accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION fellows_tokens_changed();

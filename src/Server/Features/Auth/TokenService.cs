@@ -10,7 +10,7 @@ namespace Fellows.Server.Features.Auth;
 public sealed record TokenPrincipal(long TokenId, long? AccountId, long? ApplicationId, string[] Scopes, bool PendingApproval = false);
 
 /// <summary>Bearer tokens: random, shown once, stored only as a SHA-256 hash.</summary>
-public sealed class TokenService(NpgsqlDataSource db, TimeProvider clock)
+public sealed class TokenService(NpgsqlDataSource db, TimeProvider clock, TokenCache cache)
 {
     public static byte[] HashToken(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
@@ -38,10 +38,18 @@ public sealed class TokenService(NpgsqlDataSource db, TimeProvider clock)
     public async Task<TokenPrincipal?> AuthenticateAsync(string token, CancellationToken ct)
     {
         if (token.Length is 0 or > 512) return null;
+        var hash = HashToken(token);
+        var now = clock.GetUtcNow();
+        if (cache.Find(hash, now) is { } known) return known;
+        // Read the generation before the row: a change committed after this read clears the cache again.
+        var generation = cache.Generation;
         await using var conn = await db.OpenConnectionAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<TokenRow>(new CommandDefinition(TokenQueries.FindValid,
-            new { hash = HashToken(token), now = clock.GetUtcNow() }, cancellationToken: ct));
-        return row is null ? null : new TokenPrincipal(row.Id, row.AccountId, row.ApplicationId, row.Scopes, row.PendingApproval);
+            new { hash, now }, cancellationToken: ct));
+        if (row is null) return null;
+        var principal = new TokenPrincipal(row.Id, row.AccountId, row.ApplicationId, row.Scopes, row.PendingApproval);
+        cache.Keep(hash, principal, row.ExpiresAt, generation);
+        return principal;
     }
 
     sealed record TokenRow
@@ -51,6 +59,7 @@ public sealed class TokenService(NpgsqlDataSource db, TimeProvider clock)
         public long? ApplicationId { get; init; }
         public required string[] Scopes { get; init; }
         public bool PendingApproval { get; init; }
+        public DateTimeOffset? ExpiresAt { get; init; }
     }
 }
 
@@ -63,7 +72,7 @@ static class TokenQueries
 
     public const string FindValid = """
         SELECT t.id, t.account_id AS AccountId, t.application_id AS ApplicationId, t.scopes,
-               (t.account_id IS NOT NULL AND NOT u.approved) AS PendingApproval
+               (t.account_id IS NOT NULL AND NOT u.approved) AS PendingApproval, t.expires_at AS ExpiresAt
         FROM oauth_access_tokens t
         LEFT JOIN users u ON u.account_id = t.account_id
         LEFT JOIN accounts a ON a.id = t.account_id

@@ -20,7 +20,7 @@ public readonly record struct GrantResult(ApiToken? Token, OAuthError? Error)
 /// The OAuth 2 authorization server: app registration, authorization codes (PKCE, RFC 7636), the token grants
 /// (authorization_code, client_credentials, password, refresh_token) and revocation (RFC 7009).
 /// </summary>
-public sealed partial class OAuthService(NpgsqlDataSource db, SignInService signIn, TimeProvider clock)
+public sealed partial class OAuthService(NpgsqlDataSource db, SignInService signIn, TimeProvider clock, TokenCache tokenCache)
 {
     const int MaxNameLength = 60;
     const int MaxUriLength = 2000;
@@ -212,6 +212,7 @@ public sealed partial class OAuthService(NpgsqlDataSource db, SignInService sign
             // RFC 6749 4.1.2: a code used twice was probably stolen; everything issued from it is revoked.
             await conn.ExecuteAsync(new CommandDefinition(OAuthQueries.RevokeGrant, new { grantId = row.Id, now }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
+            tokenCache.Clear();
             return OAuthError.InvalidGrant();
         }
         if (row.ExpiresAt <= now || !string.Equals(row.RedirectUri, redirectUri, StringComparison.Ordinal))
@@ -290,6 +291,7 @@ public sealed partial class OAuthService(NpgsqlDataSource db, SignInService sign
             // A refresh token used after it was rotated away: someone else holds a copy. Revoke the whole family.
             await conn.ExecuteAsync(new CommandDefinition(OAuthQueries.RevokeGrant, new { grantId = family, now }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
+            tokenCache.Clear();
             return OAuthError.InvalidGrant();
         }
         if (row.RevokedAt is not null || row.AccountId is null) return OAuthError.InvalidGrant();
@@ -308,6 +310,7 @@ public sealed partial class OAuthService(NpgsqlDataSource db, SignInService sign
         await conn.ExecuteAsync(new CommandDefinition(OAuthQueries.Rotate, new { id = row.Id, now }, tx, cancellationToken: ct));
         var token = await IssueAsync(conn, tx, app.Id, row.AccountId, scopes, withRefresh: true, grantId: family, now, ct);
         await tx.CommitAsync(ct);
+        tokenCache.Clear();
         return token;
     }
 
@@ -359,6 +362,7 @@ public sealed partial class OAuthService(NpgsqlDataSource db, SignInService sign
         if (row is null) return true;
         if (row.ApplicationId != app.Id) return false;
         await conn.ExecuteAsync(new CommandDefinition(OAuthQueries.RevokeToken, new { id = row.Id, now = clock.GetUtcNow() }, cancellationToken: ct));
+        tokenCache.Clear();
         return true;
     }
 
