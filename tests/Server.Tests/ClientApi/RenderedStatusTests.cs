@@ -71,6 +71,8 @@ public class RenderedStatusTests
         using var anonymous = new HttpClient { BaseAddress = new Uri(_instance.BaseUrl) };
         await ada.PostJsonAsync($"/api/v1/accounts/{bram.AccountId}/follow");
         await ada.PostJsonAsync($"/api/v1/accounts/{cleo.AccountId}/follow");
+        // Ada's own posts show her the counts and her follower count, which no one else sees.
+        await cleo.PostJsonAsync($"/api/v1/accounts/{ada.AccountId}/follow");
 
         var media = await Api.UploadImageAsync(bram);
         var withMedia = await bram.PostJsonAsync("/api/v1/statuses", new { status = "Seed swap on Saturday #garden", media_ids = new[] { media } });
@@ -85,6 +87,9 @@ public class RenderedStatusTests
         var (hitsBefore, _) = Cache.Counts;
         await AllPagesMatchAsync(ada, bram, anonymous);
         Assert.That(Cache.Counts.Hits, Is.GreaterThan(hitsBefore + 10), "a page read again is assembled from the cache");
+        var own = JsonNode.Parse(await ada.Api.GetStringAsync(new Uri("/api/v1/timelines/home?limit=40", UriKind.Relative)))!.AsArray()
+            .Single(e => e!["id"]!.GetValue<string>() == adaPost.GetProperty("id").GetString())!;
+        Assert.That((own["favourites_count"]!.GetValue<int>(), own["account"]!["followers_count"]!.GetValue<int>()), Is.EqualTo((1, 1)));
 
         // The reader's own marks.
         var withMediaId = withMedia.GetProperty("id").GetString();

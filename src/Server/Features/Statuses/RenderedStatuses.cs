@@ -40,8 +40,9 @@ public sealed class RenderedStatuses : IDisposable
     }
 
     /// <summary>A status without its closing brace and without the parts that differ by viewer or live elsewhere
-    /// (account, counts, marks, filters, poll, reblog); <paramref name="FilterText"/> is what keyword filters read.</summary>
-    public sealed record StatusPart(long Version, byte[] Json, string FilterText);
+    /// (account, counts, marks, filters, poll, reblog); <paramref name="FilterText"/> is what keyword filters read, and
+    /// <paramref name="HasPoll"/> whether it carries a poll (or is a motion's post), whose entity is read per viewer.</summary>
+    public sealed record StatusPart(long Version, byte[] Json, string FilterText, bool HasPoll);
 
     /// <summary>An account entity as any viewer but the account itself sees it.</summary>
     public sealed record AccountPart(long Version, long StatsVersion, byte[] Json);
@@ -56,6 +57,11 @@ public sealed class RenderedStatuses : IDisposable
 
     public AccountPart? Account(long id, long version, long statsVersion) =>
         Count(_accounts?.Get(id) is AccountPart part && part.Version == version && part.StatsVersion == statsVersion ? part : null);
+
+    /// <summary>An account's entity as the account itself sees it (with its follower count), kept under its negated id.</summary>
+    public AccountPart? OwnAccount(long id, long version, long statsVersion) => Account(-id, version, statsVersion);
+
+    public void KeepOwn(long id, AccountPart part) => Keep(-id, part);
 
     public void Keep(long id, StatusPart part) =>
         _statuses?.Set(id, part, new MemoryCacheEntryOptions { Size = part.Json.Length + part.FilterText.Length * 2 + 64 });

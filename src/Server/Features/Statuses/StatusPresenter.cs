@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
@@ -125,8 +127,9 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
     /// A page of statuses as the JSON array the API answers: the same entities as <see cref="PresentManyAsync(NpgsqlConnection, IReadOnlyList{Status}, long?, CancellationToken)"/>,
     /// assembled from <see cref="RenderedStatuses"/> where a status's and its author's rows are unchanged since they
     /// were rendered. One round trip reads the rows' versions with the viewer's marks; only what changed is rendered
-    /// again (for no viewer, so the part suits everyone). The viewer's own posts (counts and their own follower count
-    /// show) and moved accounts (the target shows inside) are presented in full, as are all pages when the cache is off.
+    /// again (for no viewer, so the part suits everyone). The viewer's own posts show their counts and the viewer's
+    /// own view of their account (with its follower count); moved accounts (the target shows inside) are presented
+    /// in full, as are all pages when the cache is off.
     /// </summary>
     public async Task<IResult> RespondAsync(NpgsqlConnection conn, IReadOnlyList<Status> statuses, long? viewer, CancellationToken ct)
     {
@@ -149,9 +152,8 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             }
         }
 
-        // Presented in full: the viewer's own posts and boosts of them, moved authors, rows gone meanwhile.
-        bool Whole(Status s) => !versions.TryGetValue(s.Id, out var v) || v.Moved || v.AccountId == viewer
-            || (s.ReblogOfId is { } o && versions.TryGetValue(o, out var ov) && (ov.Moved || ov.AccountId == viewer));
+        // Presented in full: moved authors, rows gone meanwhile.
+        bool Whole(Status s) => !versions.TryGetValue(s.Id, out var v) || v.Moved || (s.ReblogOfId is { } o && versions.TryGetValue(o, out var ov) && ov.Moved);
         var whole = statuses.Where(Whole).ToList();
         var wholeEntities = whole.Count == 0 ? new Dictionary<long, ApiStatus>()
             : (await PresentManyAsync(conn, whole, viewer, ct)).Zip(whole).ToDictionary(p => p.Second.Id, p => p.First);
@@ -189,7 +191,7 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
                         JsonSerializer.SerializeToUtf8Bytes(node["account"], _json)));
                 foreach (var key in PerViewer) node.Remove(key);
                 var json = JsonSerializer.SerializeToUtf8Bytes(node, _json);
-                rendered.Keep(row.Id, parts[row.Id] = new RenderedStatuses.StatusPart(v.Version, json[..^1], FilterText(known[row.Id])));
+                rendered.Keep(row.Id, parts[row.Id] = new RenderedStatuses.StatusPart(v.Version, json[..^1], FilterText(known[row.Id]), entity.Poll is not null));
             }
         }
         var authorsMissing = partIds.Select(id => versions[id]).Where(v => !accountParts.ContainsKey(v.AccountId)).DistinctBy(v => v.AccountId).ToDictionary(v => v.AccountId);
@@ -197,9 +199,17 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             foreach (var (id, entity) in await accounts.PresentManyAsync(conn, authorsMissing.Keys.ToArray(), null, ct))
                 rendered.Keep(id, accountParts[id] = new RenderedStatuses.AccountPart(authorsMissing[id].AccountVersion, authorsMissing[id].StatsVersion,
                     JsonSerializer.SerializeToUtf8Bytes(entity, _json)));
+        // The viewer's own account as they see it (their follower count shows), kept apart from everyone else's view.
+        RenderedStatuses.AccountPart? self = null;
+        if (viewer is { } me && partIds.Select(id => versions[id]).FirstOrDefault(v => v.AccountId == me) is { } mine)
+        {
+            self = rendered.OwnAccount(me, mine.AccountVersion, mine.StatsVersion);
+            if (self is null && (await accounts.PresentManyAsync(conn, [me], me, ct)).TryGetValue(me, out var entity))
+                rendered.KeepOwn(me, self = new RenderedStatuses.AccountPart(mine.AccountVersion, mine.StatsVersion, JsonSerializer.SerializeToUtf8Bytes(entity, _json)));
+        }
 
         var now = clock.GetUtcNow();
-        var withPolls = partIds.Where(id => versions[id].HasPoll).ToArray();
+        var withPolls = parts.Where(p => p.Value.HasPoll).Select(p => p.Key).ToArray();
         var polls = new Dictionary<long, Motions.ApiPoll>();
         if (withPolls.Length > 0)
         {
@@ -213,12 +223,18 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
         void WriteBool(bool value) => Write(value ? "true"u8 : "false"u8);
         bool Compose(long id)
         {
-            if (!parts.TryGetValue(id, out var part) || !accountParts.TryGetValue(versions[id].AccountId, out var author)) return false;
+            var v = versions[id];
+            var own = v.AccountId == viewer;
+            if (!parts.TryGetValue(id, out var part) || (own ? self : accountParts.GetValueOrDefault(v.AccountId)) is not { } author) return false;
             Write(part.Json);
             Write(",\"account\":"u8);
             Write(author.Json);
-            // Counts are the author's to see (humane defaults), and the author's own posts are presented whole.
-            Write(",\"reblogs_count\":0,\"favourites_count\":0,\"favourited\":"u8);
+            // Boost and favourite counts are the author's to see (humane defaults).
+            Write(",\"reblogs_count\":"u8);
+            Write(Encoding.ASCII.GetBytes((own ? v.ReblogsCount : 0).ToString(CultureInfo.InvariantCulture)));
+            Write(",\"favourites_count\":"u8);
+            Write(Encoding.ASCII.GetBytes((own ? v.FavouritesCount : 0).ToString(CultureInfo.InvariantCulture)));
+            Write(",\"favourited\":"u8);
             WriteBool(favourited.Contains(id));
             Write(",\"reblogged\":"u8);
             WriteBool(reblogged.Contains(id));
@@ -229,7 +245,7 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             Write(",\"pinned\":"u8);
             WriteBool(pinned.Contains(id));
             Write(",\"filtered\":"u8);
-            if (filters.IsEmpty) Write("[]"u8);
+            if (own || filters.IsEmpty) Write("[]"u8);
             else Write(JsonSerializer.SerializeToUtf8Bytes(filters.Match(id, part.FilterText), _json));
             Write(",\"poll\":"u8);
             Write(polls.TryGetValue(id, out var poll) ? JsonSerializer.SerializeToUtf8Bytes(poll, _json) : "null"u8);
@@ -261,7 +277,7 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
 
     static string FilterText(Status s) => $"{s.SpoilerText} {RemoteHtml.ToPlainText(s.Content)}";
 
-    /// <summary>What a rendered part depends on: the status row, its author's row and counters, and what shows per viewer.</summary>
+    /// <summary>What a rendered part depends on (the status row, its author's row and counters) and the counts its author sees.</summary>
     sealed record RowVersion
     {
         public required long Id { get; init; }
@@ -270,14 +286,14 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
         public required long AccountVersion { get; init; }
         public required long StatsVersion { get; init; }
         public required bool Moved { get; init; }
-        public required bool HasPoll { get; init; }
+        public required int ReblogsCount { get; init; }
+        public required int FavouritesCount { get; init; }
     }
 
     const string Versions = """
         SELECT s.id, s.xmin::text::bigint AS version, s.account_id, a.xmin::text::bigint AS account_version,
                coalesce(st.xmin::text::bigint, 0) AS stats_version, a.moved_to_account_id IS NOT NULL AS moved,
-               (EXISTS (SELECT 1 FROM polls p WHERE p.status_id = s.id)
-                OR EXISTS (SELECT 1 FROM motions m WHERE m.status_id = s.id AND m.state <> 'draft')) AS has_poll
+               s.reblogs_count, s.favourites_count
         FROM statuses s JOIN accounts a ON a.id = s.account_id LEFT JOIN account_stats st ON st.account_id = s.account_id
         WHERE s.id = ANY(@ids)
         """;
