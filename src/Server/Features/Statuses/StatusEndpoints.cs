@@ -141,9 +141,11 @@ public static class StatusEndpoints
             (mediaIds, var notAnId) = p.GetIds("media_ids");
             if (notAnId is not null) return Results.Json(new ApiError($"Validation failed: {notAnId} is not a media id"), statusCode: 422);
         }
+        var poll = Polls.NewPoll.FromParams(p);
+        if (!poll.IsOk) return ApiResults.Error(poll.Error!);
         var me = user.RequiredAccountId();
         var result = await edits.EditAsync(me, sid, new StatusEdit(p.Get("status") ?? "", p.Get("spoiler_text") ?? "", p.GetBool("sensitive") ?? false,
-            p.Get("language") is { Length: > 0 and <= 16 } lang ? lang : null, mediaIds), ct);
+            p.Get("language") is { Length: > 0 and <= 16 } lang ? lang : null, mediaIds) { Poll = poll.Value }, ct);
         return result.IsOk ? Results.Json(await presenter.PresentAsync(result.Value, me, ct)) : ApiResults.Error(result.Error!);
     }
 
@@ -164,7 +166,8 @@ public static class StatusEndpoints
             sensitive = v.Sensitive,
             created_at = ApiResults.Date(v.CreatedAt),
             account = current.Account,
-            poll = (object?)null,
+            // The options of that version's poll, as Mastodon's StatusEdit shows them (without counts).
+            poll = v.PollOptions is { } options ? new { options = options.Select(o => new { title = o }).ToList() } : null,
             media_attachments = v.MediaIds.Where(media.ContainsKey).Select(m => media[m]).ToList(),
             emojis = Array.Empty<object>(),
         }).ToList());
