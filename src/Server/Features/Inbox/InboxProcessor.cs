@@ -340,11 +340,17 @@ public sealed class InboxProcessor(
         var existing = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri + " FOR UPDATE", new { uri = note.Id }, tx, cancellationToken: ct));
         // Only the owner can change a note; the version it replaces is kept for the history.
         if (existing is null || existing.AccountId != actor.Id || existing.DeletedAt is not null) return null;
+        // Deliveries can overtake each other: an Update of an older version than the one stored changes nothing, and
+        // one that names no version (a count Update of a poll never edited, sent before an edit) may not change options.
+        if (existing.EditedAt is { } stored && note.Updated is { } sent && sent < stored) return null;
+        var staleOptions = existing.EditedAt is not null && note.Updated is null;
         var optionsBefore = await conn.ExecuteScalarAsync<string[]?>(new CommandDefinition("SELECT options FROM polls WHERE status_id = @id",
             new { id = existing.Id }, tx, cancellationToken: ct));
         if (note.Type == "Question" && note.Poll is { } poll)
         {
-            var pollEdited = await Polls.PollService.RefreshRemoteAsync(conn, tx, existing.Id, poll, clock.GetUtcNow(), ct);
+            var pollEdited = !staleOptions && await Polls.PollService.RefreshRemoteAsync(conn, tx, existing.Id, poll, clock.GetUtcNow(), ct);
+            if (staleOptions && poll.Options.Select(o => RemoteHtml.ToPlainText(o.Name)).SequenceEqual(optionsBefore ?? [], StringComparer.Ordinal))
+                await Polls.PollService.RefreshRemoteAsync(conn, tx, existing.Id, poll, clock.GetUtcNow(), ct);
             // New counts with the same text and options are not an edit (Mastodon sends one after votes and at the close).
             if (!pollEdited && RemoteHtml.Sanitize(note.Content ?? "") == existing.Content && RemoteHtml.ToPlainText(note.Summary ?? "") == existing.SpoilerText)
             {
