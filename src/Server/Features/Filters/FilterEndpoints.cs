@@ -27,10 +27,13 @@ public static class FilterEndpoints
         v2.MapGet("/{id:long}/keywords", async (long id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct) =>
             await OwnAsync(db, user, id, ct) is { } f ? Results.Json(f.Keywords) : ApiResults.NotFound()).RequireScope("read:filters").WithName("FilterKeywords");
         v2.MapPost("/{id:long}/keywords", AddKeyword).RequireScope("write:filters").WithName("AddFilterKeyword");
+        v2.MapGet("/keywords/{keywordId:long}", GetKeyword).RequireScope("read:filters").WithName("GetFilterKeyword");
+        v2.MapPut("/keywords/{keywordId:long}", UpdateKeyword).RequireScope("write:filters").WithName("UpdateFilterKeyword");
         v2.MapDelete("/keywords/{keywordId:long}", DeleteKeyword).RequireScope("write:filters").WithName("DeleteFilterKeyword");
         v2.MapGet("/{id:long}/statuses", async (long id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct) =>
             await OwnAsync(db, user, id, ct) is { } f ? Results.Json(f.Statuses) : ApiResults.NotFound()).RequireScope("read:filters").WithName("FilterStatuses");
         v2.MapPost("/{id:long}/statuses", AddStatus).RequireScope("write:filters").WithName("AddFilterStatus");
+        v2.MapGet("/statuses/{entryId:long}", GetStatus).RequireScope("read:filters").WithName("GetFilterStatus");
         v2.MapDelete("/statuses/{entryId:long}", DeleteStatus).RequireScope("write:filters").WithName("DeleteFilterStatus");
         app.MapGet("/api/v1/filters", V1).RequireScope("read:filters").WithTags("Filters").WithName("FiltersV1");
     }
@@ -166,6 +169,42 @@ public static class FilterEndpoints
         await InsertKeywordAsync(conn, null, id, keyword, p.Get("whole_word"), ct);
         var filter = (await FilterStore.LoadAsync(conn, user.RequiredAccountId(), id, ct)).Single();
         return Results.Json(filter.Keywords[^1]);
+    }
+
+    /// <summary>One keyword of one of the member's own filters; another member's is not found.</summary>
+    public static async Task<IResult> GetKeyword(long keywordId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var keyword = await conn.QuerySingleOrDefaultAsync<(long Id, string Keyword, bool WholeWord)?>(new CommandDefinition("""
+            SELECT k.id, k.keyword, k.whole_word FROM filter_keywords k JOIN filters f ON f.id = k.filter_id WHERE k.id = @keywordId AND f.account_id = @me
+            """, new { keywordId, me = user.RequiredAccountId() }, cancellationToken: ct));
+        return keyword is { } k ? Results.Json(new ApiFilterKeyword(ApiResults.Id(k.Id), k.Keyword, k.WholeWord)) : ApiResults.NotFound();
+    }
+
+    /// <summary>Changes a keyword's words or whole-word matching (Tusky edits filters keyword by keyword).</summary>
+    public static async Task<IResult> UpdateKeyword(long keywordId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var p = await ApiParams.ReadAsync(request, ct);
+        if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
+        var keyword = p.Get("keyword")?.Trim();
+        if (keyword is { Length: 0 or > MaxKeyword }) return Invalid("Keyword must be 1 to 512 characters");
+        var wholeWord = p.GetBool("whole_word");
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var changed = await conn.QuerySingleOrDefaultAsync<(long Id, string Keyword, bool WholeWord)?>(new CommandDefinition("""
+            UPDATE filter_keywords k SET keyword = coalesce(@keyword, k.keyword), whole_word = coalesce(@wholeWord, k.whole_word)
+            FROM filters f WHERE k.id = @keywordId AND f.id = k.filter_id AND f.account_id = @me
+            RETURNING k.id, k.keyword, k.whole_word
+            """, new { keywordId, keyword, wholeWord, me = user.RequiredAccountId() }, cancellationToken: ct));
+        return changed is { } k ? Results.Json(new ApiFilterKeyword(ApiResults.Id(k.Id), k.Keyword, k.WholeWord)) : ApiResults.NotFound();
+    }
+
+    public static async Task<IResult> GetStatus(long entryId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var entry = await conn.QuerySingleOrDefaultAsync<(long Id, long StatusId)?>(new CommandDefinition("""
+            SELECT s.id, s.status_id FROM filter_statuses s JOIN filters f ON f.id = s.filter_id WHERE s.id = @entryId AND f.account_id = @me
+            """, new { entryId, me = user.RequiredAccountId() }, cancellationToken: ct));
+        return entry is { } e ? Results.Json(new ApiFilterStatus(ApiResults.Id(e.Id), ApiResults.Id(e.StatusId))) : ApiResults.NotFound();
     }
 
     public static async Task<IResult> DeleteKeyword(long keywordId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
