@@ -75,6 +75,35 @@ public class ClientLibraryTests
     }
 
     [Test]
+    public async Task Masto_finds_people_edits_a_poll_and_retries_a_scheduled_post_as_the_audited_clients_do()
+    {
+        var members = await PairAsync();
+        var r = await ClientLibraries.RunAsync("masto", "discovery", _instance, members);
+        var alice = members["alice"].AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var bob = members["bob"].AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.That(Strings(r.GetProperty("suggested")), Does.Contain(bob).And.Not.Contain(alice), "a fellow member, never oneself");
+        Assert.That(Strings(r.GetProperty("bobSources")), Is.EqualTo(new[] { "featured" }));
+        Assert.That(r.GetProperty("bobSource").GetString(), Is.EqualTo("staff"));
+        Assert.That(Strings(r.GetProperty("afterDismissal")), Does.Not.Contain(bob), "dismissed");
+        Assert.That(Strings(r.GetProperty("directory")), Does.Contain(bob).And.Contain(alice));
+        Assert.That(Strings(r.GetProperty("byIds")), Is.EqualTo(new[] { bob, alice }));
+        Assert.That(Strings(r.GetProperty("statusesByIds")), Is.EqualTo(new[] { r.GetProperty("bobPost").GetString() }));
+        Assert.That(r.GetProperty("translationLanguages").EnumerateObject().Count(), Is.Zero);
+        var keyword = r.GetProperty("keyword");
+        Assert.That(keyword.GetProperty("keyword").GetString(), Is.EqualTo("season finale"));
+        Assert.That(keyword.GetProperty("wholeWord").GetBoolean(), Is.False);
+        Assert.That(keyword.GetProperty("again").GetString(), Is.EqualTo("season finale"));
+        var scheduled = Strings(r.GetProperty("scheduled"));
+        Assert.That(scheduled[1], Is.EqualTo(scheduled[0]), "the retry with the same Idempotency-Key gets the same ScheduledStatus");
+        Assert.That(r.GetProperty("scheduledCount").GetInt32(), Is.EqualTo(1));
+        Assert.That(r.GetProperty("pollVotes").EnumerateArray().Select(v => v.GetInt32()), Is.EqualTo(new[] { 0, 1, 0 }),
+            "bob's vote survives the same options and goes with new ones");
+        Assert.That(Strings(r.GetProperty("pollOptions")), Is.EqualTo(new[] { "Tue", "Thu", "Fri" }));
+        Assert.That(r.GetProperty("historyPolls").EnumerateArray().Select(v => v.GetInt32()), Is.EqualTo(new[] { 2, 2, 3 }));
+    }
+
+    [Test]
     public async Task Megalodon_detects_a_mastodon_compatible_server_and_reads_it()
     {
         var members = await PairAsync();
