@@ -104,6 +104,20 @@ public class ClientLibraryTests
     }
 
     [Test]
+    public async Task Megalodon_reads_suggestions_and_the_directory_and_edits_a_poll()
+    {
+        var members = await PairAsync();
+        var r = await ClientLibraries.RunAsync("megalodon", "discovery", _instance, members);
+        var alice = members["alice"].AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var bob = members["bob"].AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(Strings(r.GetProperty("suggested")), Does.Contain(bob).And.Not.Contain(alice));
+        Assert.That(Strings(r.GetProperty("directory")).Take(2), Is.EqualTo(new[] { bob, alice }), "order=new: the latest to join first");
+        Assert.That(r.GetProperty("votes").EnumerateArray().Select(v => v.GetInt32()), Is.EqualTo(new[] { 1, 0 }));
+        Assert.That(Strings(r.GetProperty("options")), Is.EqualTo(new[] { "Mon", "Tue", "Thu" }));
+        Assert.That(r.GetProperty("bobVoted").GetBoolean(), Is.False, "bob may vote again on the new options");
+    }
+
+    [Test]
     public async Task Megalodon_detects_a_mastodon_compatible_server_and_reads_it()
     {
         var members = await PairAsync();
