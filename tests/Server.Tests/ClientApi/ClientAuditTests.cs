@@ -247,6 +247,61 @@ public class ClientAuditTests
         Assert.That(await StatusOfAsync(oz.Api, HttpMethod.Get, $"/api/v2/filters/statuses/{entryId}"), Is.EqualTo(HttpStatusCode.NotFound));
     }
 
+    [Test]
+    public async Task V1_filters_are_one_keyword_filters_created_changed_and_deleted_by_their_owner_only()
+    {
+        var (pat, quin) = (await _instance.CreateMemberAsync("pat"), await _instance.CreateMemberAsync("quin"));
+        var created = await pat.PostJsonAsync("/api/v1/filters", new { phrase = "finale", context = new[] { "home", "thread" }, whole_word = false });
+        var id = created.GetProperty("id").GetString();
+        Assert.Multiple(() =>
+        {
+            Assert.That(created.GetProperty("phrase").GetString(), Is.EqualTo("finale"));
+            Assert.That(created.GetProperty("context").EnumerateArray().Select(c => c.GetString()), Is.EqualTo(new[] { "home", "thread" }));
+            Assert.That(created.GetProperty("whole_word").GetBoolean(), Is.False);
+            Assert.That(created.GetProperty("irreversible").GetBoolean(), Is.False);
+            Assert.That(created.GetProperty("expires_at").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        });
+        // The same filter in v2: titled by its phrase, one keyword whose id is the v1 id.
+        var v2 = (await pat.GetJsonAsync("/api/v2/filters")).EnumerateArray().Single();
+        Assert.That(v2.GetProperty("title").GetString(), Is.EqualTo("finale"));
+        Assert.That(v2.GetProperty("keywords")[0].GetProperty("id").GetString(), Is.EqualTo(id));
+        Assert.That(v2.GetProperty("filter_action").GetString(), Is.EqualTo("warn"));
+
+        using (var put = await pat.Api.PutAsJsonAsync(new Uri($"/api/v1/filters/{id}", UriKind.Relative), new { phrase = "season finale", irreversible = true, expires_in = 3600 }))
+        {
+            var changed = await Api.JsonAsync(put);
+            Assert.That(changed.GetProperty("phrase").GetString(), Is.EqualTo("season finale"));
+            Assert.That(changed.GetProperty("irreversible").GetBoolean(), Is.True);
+            Assert.That(changed.GetProperty("expires_at").ValueKind, Is.EqualTo(JsonValueKind.String));
+            Assert.That(changed.GetProperty("context").GetArrayLength(), Is.EqualTo(2), "left out, the context stays");
+        }
+        Assert.That((await pat.GetJsonAsync($"/api/v1/filters/{id}")).GetProperty("phrase").GetString(), Is.EqualTo("season finale"));
+        Assert.That((await pat.GetJsonAsync("/api/v2/filters")).EnumerateArray().Single().GetProperty("filter_action").GetString(), Is.EqualTo("hide"));
+
+        // Another member's filter does not exist for them; bad input changes nothing.
+        Assert.That(await StatusOfAsync(quin.Api, HttpMethod.Get, $"/api/v1/filters/{id}"), Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(await StatusOfAsync(quin.Api, HttpMethod.Put, $"/api/v1/filters/{id}", new { phrase = "mine" }), Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(await StatusOfAsync(quin.Api, HttpMethod.Delete, $"/api/v1/filters/{id}"), Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(await StatusOfAsync(pat.Api, HttpMethod.Post, "/api/v1/filters", new { phrase = " ", context = new[] { "home" } }), Is.EqualTo(HttpStatusCode.UnprocessableEntity));
+        Assert.That(await StatusOfAsync(pat.Api, HttpMethod.Post, "/api/v1/filters", new { phrase = "x", context = new[] { "everywhere" } }), Is.EqualTo(HttpStatusCode.UnprocessableEntity));
+        Assert.That(await StatusOfAsync(pat.Api, HttpMethod.Post, "/api/v1/filters", new { phrase = "x" }), Is.EqualTo(HttpStatusCode.UnprocessableEntity));
+        Assert.That(await StatusOfAsync(pat.Api, HttpMethod.Put, $"/api/v1/filters/{id}", new { expires_in = "tomorrow" }), Is.EqualTo(HttpStatusCode.UnprocessableEntity));
+        using var readOnly = await ClientWithScopesAsync(pat, "read:filters");
+        Assert.That(await StatusOfAsync(readOnly, HttpMethod.Delete, $"/api/v1/filters/{id}"), Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That((await pat.GetJsonAsync("/api/v1/filters")).GetArrayLength(), Is.EqualTo(1));
+
+        // Deleting the only keyword deletes the filter; a v2 filter with more keywords keeps the others.
+        Assert.That((await pat.Api.DeleteAsync(new Uri($"/api/v1/filters/{id}", UriKind.Relative))).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await pat.GetJsonAsync("/api/v2/filters")).GetArrayLength(), Is.Zero);
+        var two = await pat.PostJsonAsync("/api/v2/filters", new
+        {
+            title = "Two", context = new[] { "home" }, keywords_attributes = new[] { new { keyword = "one" }, new { keyword = "two" } },
+        });
+        await pat.Api.DeleteAsync(new Uri($"/api/v1/filters/{two.GetProperty("keywords")[0].GetProperty("id").GetString()}", UriKind.Relative));
+        var left = (await pat.GetJsonAsync("/api/v2/filters")).EnumerateArray().Single();
+        Assert.That(left.GetProperty("keywords").EnumerateArray().Select(k => k.GetProperty("keyword").GetString()), Is.EqualTo(new[] { "two" }));
+    }
+
     /// <summary>
     /// The calls the audited clients make on start and on their main screens, each answered 200 with JSON of the
     /// documented kind (list or object). The list is the condensed result of reading their sources.

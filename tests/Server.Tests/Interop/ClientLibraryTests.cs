@@ -104,7 +104,7 @@ public class ClientLibraryTests
     }
 
     [Test]
-    public async Task Megalodon_reads_suggestions_and_the_directory_and_edits_a_poll()
+    public async Task Megalodon_reads_suggestions_and_the_directory_edits_a_poll_and_keeps_v1_filters()
     {
         var members = await PairAsync();
         var r = await ClientLibraries.RunAsync("megalodon", "discovery", _instance, members);
@@ -115,6 +115,12 @@ public class ClientLibraryTests
         Assert.That(r.GetProperty("votes").EnumerateArray().Select(v => v.GetInt32()), Is.EqualTo(new[] { 1, 0 }));
         Assert.That(Strings(r.GetProperty("options")), Is.EqualTo(new[] { "Mon", "Tue", "Thu" }));
         Assert.That(r.GetProperty("bobVoted").GetBoolean(), Is.False, "bob may vote again on the new options");
+        var filter = r.GetProperty("filter");
+        Assert.That(filter.GetProperty("created").GetString(), Is.EqualTo("finale"));
+        Assert.That(filter.GetProperty("updated").GetString(), Is.EqualTo("season finale"));
+        Assert.That(Strings(filter.GetProperty("context")), Is.EqualTo(new[] { "home" }));
+        Assert.That(filter.GetProperty("irreversible").GetBoolean(), Is.True);
+        Assert.That(filter.GetProperty("remaining").GetInt32(), Is.Zero);
     }
 
     [Test]
