@@ -32,7 +32,8 @@ public class HomeFeedTests
         await _b.DisposeAsync();
     }
 
-    static readonly string[] OnlyTheFeedMigration = ["0023_home_feed.sql"];
+    // The feed migration and those after it (other branches add their own): the old schema stops at 0022.
+    static readonly string[] OnlyTheFeedMigration = Migrator.All.Where(m => m.Version >= 23).Select(m => m.Name).ToArray();
     static readonly long[] CysOwnPost = [5000L];
 
     static string Str(long id) => id.ToString(CultureInfo.InvariantCulture);

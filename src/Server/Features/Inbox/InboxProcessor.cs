@@ -340,10 +340,13 @@ public sealed class InboxProcessor(
         var existing = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri + " FOR UPDATE", new { uri = note.Id }, tx, cancellationToken: ct));
         // Only the owner can change a note; the version it replaces is kept for the history.
         if (existing is null || existing.AccountId != actor.Id || existing.DeletedAt is not null) return null;
-        // Deliveries can overtake each other: an Update of an older version than the one stored changes nothing, and
-        // one that names no version (a count Update of a poll never edited, sent before an edit) may not change options.
-        if (existing.EditedAt is { } stored && note.Updated is { } sent && sent < stored) return null;
-        var staleOptions = existing.EditedAt is not null && note.Updated is null;
+        // Deliveries of a poll's Updates can overtake each other (one per vote, one per edit): an Update of an older
+        // version than the one stored changes nothing, and one that names no version (a count Update of a poll never
+        // edited, sent before an edit) may not change the options. Only for Questions: a plain note's edit without
+        // `updated` was stored at our own time, which another server's clock need not agree with.
+        var question = note.Type == "Question";
+        if (question && existing.EditedAt is { } stored && note.Updated is { } sent && sent < stored) return null;
+        var staleOptions = question && existing.EditedAt is not null && note.Updated is null;
         var optionsBefore = await conn.ExecuteScalarAsync<string[]?>(new CommandDefinition("SELECT options FROM polls WHERE status_id = @id",
             new { id = existing.Id }, tx, cancellationToken: ct));
         if (note.Type == "Question" && note.Poll is { } poll)

@@ -94,8 +94,9 @@ public sealed class ScheduledStatusService(
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        if (input.IdempotencyKey is { } key && await EarlierAsync(conn, tx, accountId, key, ct) is { } earlier)
-            return (await GetAsync(accountId, earlier, ct))!;
+        if (input.IdempotencyKey is { } key && await EarlierAsync(conn, tx, accountId, key, ct) is { } earlier
+            && await GetAsync(accountId, earlier, ct) is { } same)
+            return same;
         var count = await conn.ExecuteScalarAsync<int>(new CommandDefinition("SELECT count(*)::int FROM scheduled_statuses WHERE account_id = @accountId",
             new { accountId }, tx, cancellationToken: ct));
         if (count >= MaxPerAccount) return Error.Validation($"Validation failed: You cannot schedule more than {MaxPerAccount} posts");
@@ -128,8 +129,8 @@ public sealed class ScheduledStatusService(
             {
                 await tx.RollbackAsync(ct);
                 await using var again = await db.OpenConnectionAsync(ct);
-                return await EarlierAsync(again, null, accountId, idempotencyKey, ct) is { } winner
-                    ? (await GetAsync(accountId, winner, ct))!
+                return await EarlierAsync(again, null, accountId, idempotencyKey, ct) is { } winner && await GetAsync(accountId, winner, ct) is { } won
+                    ? won
                     : Error.NotFound("The scheduled status for this Idempotency-Key was published or cancelled meanwhile");
             }
         }
