@@ -233,6 +233,8 @@ public static class FellowsHost
         app.MapAccountListEndpoints();
         app.MapDomainBlockEndpoints();
         app.MapEndorsementEndpoints();
+        app.MapSuggestionEndpoints();
+        app.MapDirectoryEndpoints();
         Features.Tags.FeaturedTagEndpoints.MapFeaturedTagEndpoints(app);
         Features.Tags.TagEndpoints.MapTagEndpoints(app);
         Features.Statuses.ConversationMuteEndpoints.MapConversationMuteEndpoints(app);

@@ -47,7 +47,8 @@ public sealed class PruneJob(NpgsqlDataSource db, TimeProvider clock, IOptions<J
         var signIn = await DeleteAllAsync(MaintenanceQueries.PruneAuthorizationCodes, now - TimeSpan.FromDays(1), ct)
             + await DeleteAllAsync(MaintenanceQueries.PruneWebSessions, now - TimeSpan.FromDays(1), ct)
             + await DeleteAllAsync(MaintenanceQueries.PruneSignInThrottle, now - TimeSpan.FromDays(1), ct)
-            + await DeleteAllAsync(MaintenanceQueries.PruneIdempotencyKeys, now - TimeSpan.FromDays(1), ct);
+            + await DeleteAllAsync(MaintenanceQueries.PruneIdempotencyKeys, now - TimeSpan.FromDays(1), ct)
+            + await DeleteAllAsync(MaintenanceQueries.PruneScheduledIdempotencyKeys, now - TimeSpan.FromDays(1), ct);
         if (delivered + dead + inbox + outbox + signIn > 0 && log.IsEnabled(LogLevel.Information))
             log.LogInformation("Pruned {Delivered} delivered and {Dead} dead deliveries, {Inbox} inbound and {Outbox} outbound activities, {SignIn} sign-in leftovers",
                 delivered, dead, inbox, outbox, signIn);

@@ -64,4 +64,9 @@ static class MaintenanceQueries
         DELETE FROM status_idempotency WHERE (account_id, key) IN (
             SELECT account_id, key FROM status_idempotency WHERE created_at < @before LIMIT @limit)
         """;
+
+    public const string PruneScheduledIdempotencyKeys = """
+        DELETE FROM scheduled_status_idempotency WHERE (account_id, key) IN (
+            SELECT account_id, key FROM scheduled_status_idempotency WHERE created_at < @before LIMIT @limit)
+        """;
 }

@@ -32,7 +32,8 @@ public class HomeFeedTests
         await _b.DisposeAsync();
     }
 
-    static readonly string[] TheFeedMigrationFirst = ["0023_home_feed.sql"];
+    // The feed migration and those after it (other branches add their own): the old schema stops at 0022.
+    static readonly string[] OnlyTheFeedMigration = Migrator.All.Where(m => m.Version >= 23).Select(m => m.Name).ToArray();
     static readonly long[] CysOwnPost = [5000L];
 
     static string Str(long id) => id.ToString(CultureInfo.InvariantCulture);
@@ -271,8 +272,7 @@ public class HomeFeedTests
                 """);
         }
 
-        // The feed's migration first; any later ones follow it.
-        Assert.That((await Migrator.MigrateAsync(db, CancellationToken.None)).Take(1), Is.EqualTo(TheFeedMigrationFirst));
+        Assert.That(await Migrator.MigrateAsync(db, CancellationToken.None), Is.EqualTo(OnlyTheFeedMigration));
 
         await using (var conn = await db.OpenConnectionAsync())
         {

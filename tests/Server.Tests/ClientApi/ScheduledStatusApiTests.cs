@@ -183,4 +183,56 @@ public class ScheduledStatusApiTests
         Assert.That((await SendAsync(xan, HttpMethod.Get, $"/api/v1/scheduled_statuses/{scheduled.GetProperty("id").GetString()}")).Status,
             Is.EqualTo(HttpStatusCode.NotFound));
     }
+
+    static async Task<(HttpStatusCode Status, JsonElement Body)> ScheduleWithKeyAsync(Member m, string key, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/v1/statuses", UriKind.Relative)) { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        var response = await m.Api.SendAsync(request);
+        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+    }
+
+    [Test]
+    public async Task Scheduling_again_with_the_same_idempotency_key_returns_the_same_scheduled_status()
+    {
+        var ida = await _instance.CreateMemberAsync("ida");
+        var body = new { status = "Reminder: meeting at noon", scheduled_at = At(TimeSpan.FromHours(3)) };
+        var first = await ScheduleWithKeyAsync(ida, "retry-1", body);
+        Assert.That(first.Status, Is.EqualTo(HttpStatusCode.OK), first.Body.ToString());
+        var id = first.Body.GetProperty("id").GetString();
+
+        // A retry (a dropped connection, a double tap), also with a different body, gets the first one back.
+        var retry = await ScheduleWithKeyAsync(ida, "retry-1", new { status = "Reminder: meeting at noon!", scheduled_at = At(TimeSpan.FromHours(4)) });
+        Assert.That(retry.Status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(retry.Body.GetProperty("id").GetString(), Is.EqualTo(id));
+        Assert.That(retry.Body.GetProperty("params").GetProperty("text").GetString(), Is.EqualTo("Reminder: meeting at noon"));
+
+        // Twins sent at once make one scheduled post between them.
+        var twins = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => ScheduleWithKeyAsync(ida, "twins", body)));
+        Assert.That(twins.Select(t => t.Status), Is.All.EqualTo(HttpStatusCode.OK));
+        Assert.That(twins.Select(t => t.Body.GetProperty("id").GetString()).Distinct().Count(), Is.EqualTo(1));
+
+        // Another key, or the same key from another member, schedules anew.
+        var other = await ScheduleWithKeyAsync(ida, "retry-2", body);
+        Assert.That(other.Body.GetProperty("id").GetString(), Is.Not.EqualTo(id));
+        var someoneElse = await ScheduleWithKeyAsync(await _instance.CreateMemberAsync("jon"), "retry-1", body);
+        Assert.That(someoneElse.Body.GetProperty("id").GetString(), Is.Not.EqualTo(id));
+        Assert.That((await ida.GetJsonAsync("/api/v1/scheduled_statuses")).GetArrayLength(), Is.EqualTo(3));
+
+        // A key whose post was cancelled schedules anew; so does one older than the hour.
+        Assert.That((await SendAsync(ida, HttpMethod.Delete, $"/api/v1/scheduled_statuses/{id}")).Status, Is.EqualTo(HttpStatusCode.OK));
+        var afterCancel = await ScheduleWithKeyAsync(ida, "retry-1", body);
+        Assert.That(afterCancel.Status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(afterCancel.Body.GetProperty("id").GetString(), Is.Not.EqualTo(id));
+        _clock.Advance(TimeSpan.FromMinutes(61));
+        var later = await ScheduleWithKeyAsync(ida, "retry-2", new { status = "A new week", scheduled_at = At(TimeSpan.FromHours(3)) });
+        Assert.That(later.Body.GetProperty("id").GetString(), Is.Not.EqualTo(other.Body.GetProperty("id").GetString()));
+        Assert.That(later.Body.GetProperty("params").GetProperty("text").GetString(), Is.EqualTo("A new week"));
+
+        // The key still works for posting now, apart from scheduling.
+        var now1 = await ScheduleWithKeyAsync(ida, "now-key", new { status = "posted now" });
+        var now2 = await ScheduleWithKeyAsync(ida, "now-key", new { status = "posted now" });
+        Assert.That(now2.Body.GetProperty("id").GetString(), Is.EqualTo(now1.Body.GetProperty("id").GetString()));
+        Assert.That(now1.Body.GetProperty("content").GetString(), Does.Contain("posted now"));
+    }
 }

@@ -75,6 +75,55 @@ public class ClientLibraryTests
     }
 
     [Test]
+    public async Task Masto_finds_people_edits_a_poll_and_retries_a_scheduled_post_as_the_audited_clients_do()
+    {
+        var members = await PairAsync();
+        var r = await ClientLibraries.RunAsync("masto", "discovery", _instance, members);
+        var alice = members["alice"].AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var bob = members["bob"].AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.That(Strings(r.GetProperty("suggested")), Does.Contain(bob).And.Not.Contain(alice), "a fellow member, never oneself");
+        Assert.That(Strings(r.GetProperty("bobSources")), Is.EqualTo(new[] { "featured" }));
+        Assert.That(r.GetProperty("bobSource").GetString(), Is.EqualTo("staff"));
+        Assert.That(Strings(r.GetProperty("afterDismissal")), Does.Not.Contain(bob), "dismissed");
+        Assert.That(Strings(r.GetProperty("directory")), Does.Contain(bob).And.Contain(alice));
+        Assert.That(Strings(r.GetProperty("byIds")), Is.EqualTo(new[] { bob, alice }));
+        Assert.That(Strings(r.GetProperty("statusesByIds")), Is.EqualTo(new[] { r.GetProperty("bobPost").GetString() }));
+        Assert.That(r.GetProperty("translationLanguages").EnumerateObject().Count(), Is.Zero);
+        var keyword = r.GetProperty("keyword");
+        Assert.That(keyword.GetProperty("keyword").GetString(), Is.EqualTo("season finale"));
+        Assert.That(keyword.GetProperty("wholeWord").GetBoolean(), Is.False);
+        Assert.That(keyword.GetProperty("again").GetString(), Is.EqualTo("season finale"));
+        var scheduled = Strings(r.GetProperty("scheduled"));
+        Assert.That(scheduled[1], Is.EqualTo(scheduled[0]), "the retry with the same Idempotency-Key gets the same ScheduledStatus");
+        Assert.That(r.GetProperty("scheduledCount").GetInt32(), Is.EqualTo(1));
+        Assert.That(r.GetProperty("pollVotes").EnumerateArray().Select(v => v.GetInt32()), Is.EqualTo(new[] { 0, 1, 0 }),
+            "bob's vote survives the same options and goes with new ones");
+        Assert.That(Strings(r.GetProperty("pollOptions")), Is.EqualTo(new[] { "Tue", "Thu", "Fri" }));
+        Assert.That(r.GetProperty("historyPolls").EnumerateArray().Select(v => v.GetInt32()), Is.EqualTo(new[] { 2, 2, 3 }));
+    }
+
+    [Test]
+    public async Task Megalodon_reads_suggestions_and_the_directory_edits_a_poll_and_keeps_v1_filters()
+    {
+        var members = await PairAsync();
+        var r = await ClientLibraries.RunAsync("megalodon", "discovery", _instance, members);
+        var alice = members["alice"].AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var bob = members["bob"].AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(Strings(r.GetProperty("suggested")), Does.Contain(bob).And.Not.Contain(alice));
+        Assert.That(Strings(r.GetProperty("directory")).Take(2), Is.EqualTo(new[] { bob, alice }), "order=new: the latest to join first");
+        Assert.That(r.GetProperty("votes").EnumerateArray().Select(v => v.GetInt32()), Is.EqualTo(new[] { 1, 0 }));
+        Assert.That(Strings(r.GetProperty("options")), Is.EqualTo(new[] { "Mon", "Tue", "Thu" }));
+        Assert.That(r.GetProperty("bobVoted").GetBoolean(), Is.False, "bob may vote again on the new options");
+        var filter = r.GetProperty("filter");
+        Assert.That(filter.GetProperty("created").GetString(), Is.EqualTo("finale"));
+        Assert.That(filter.GetProperty("updated").GetString(), Is.EqualTo("season finale"));
+        Assert.That(Strings(filter.GetProperty("context")), Is.EqualTo(new[] { "home" }));
+        Assert.That(filter.GetProperty("irreversible").GetBoolean(), Is.True);
+        Assert.That(filter.GetProperty("remaining").GetInt32(), Is.Zero);
+    }
+
+    [Test]
     public async Task Megalodon_detects_a_mastodon_compatible_server_and_reads_it()
     {
         var members = await PairAsync();

@@ -267,6 +267,61 @@ function progress(scenario) {
 }
 
 /**
+ * What the audit of real clients found they call beyond posting and reading: follow suggestions (v1, v2 and their
+ * dismissal), the profile directory, accounts and statuses by id, translation languages, a filter keyword edited on
+ * its own, a scheduled post retried with the same Idempotency-Key, and a poll edited (same options, then new ones).
+ */
+export async function discovery(request) {
+  const alice = client(request, "alice");
+  const bob = client(request, "bob");
+  const bobId = request.members.bob.id;
+  const aliceId = request.members.alice.id;
+
+  const bobPost = shape.status(await bob.v1.statuses.create({ status: "bob is new here" }));
+  const suggested = await alice.v1.suggestions.list({ limit: 40 });
+  shape.list(shape.account)(suggested, "suggestions");
+  const suggestedV2 = await alice.v2.suggestions.list({ limit: 40 });
+  suggestedV2.forEach((s, i) => { shape.account(s.account, `suggestionsV2[${i}].account`); assert.equal(typeof s.source, "string"); });
+  const bobSuggestion = suggestedV2.find((s) => s.account.id === bobId);
+  await alice.v1.suggestions.$select(bobId).remove();
+  const afterDismissal = await alice.v1.suggestions.list({ limit: 40 });
+
+  const directory = await alice.v1.directory.list({ local: true, order: "active", limit: 40 });
+  shape.list(shape.account)(directory, "directory");
+  const byIds = await alice.v1.accounts.fetch({ id: [bobId, aliceId] });
+  shape.list(shape.account)(byIds, "accountsById");
+  const statusesByIds = await alice.v1.statuses.fetch({ id: [bobPost.id] });
+  shape.list(shape.status)(statusesByIds, "statusesById");
+  const translationLanguages = await alice.v1.instance.translationLanguages.fetch();
+
+  const filter = await alice.v2.filters.create({ title: "Spoilers", context: ["home"], keywordsAttributes: [{ keyword: "finale", wholeWord: true }] });
+  const keyword = await alice.v2.filters.keywords.$select(filter.keywords[0].id).update({ keyword: "season finale", wholeWord: false });
+  const keywordAgain = await alice.v2.filters.keywords.$select(filter.keywords[0].id).fetch();
+
+  const scheduledAt = new Date(Date.now() + 3 * 3600_000).toISOString();
+  const retry = { requestInit: { headers: { "Idempotency-Key": `discovery-${aliceId}` } } };
+  const scheduled = await alice.v1.statuses.create({ status: "later", scheduledAt }, retry);
+  const scheduledAgain = await alice.v1.statuses.create({ status: "later", scheduledAt }, retry);
+  const scheduledList = await alice.v1.scheduledStatuses.list();
+
+  const poll = shape.status(await alice.v1.statuses.create({ status: "Which day?", poll: { options: ["Tue", "Thu"], expiresIn: 86400 } }));
+  await bob.v1.polls.$select(poll.poll.id).votes.create({ choices: [1] });
+  const sameOptions = shape.status(await alice.v1.statuses.$select(poll.id).update({ status: "Which day, please?", poll: { options: ["Tue", "Thu"], expiresIn: 86400 } }));
+  const newOptions = shape.status(await alice.v1.statuses.$select(poll.id).update({ status: "Which day, please?", poll: { options: ["Tue", "Thu", "Fri"], expiresIn: 86400 } }));
+  const history = await alice.v1.statuses.$select(poll.id).history.list();
+
+  return {
+    suggested: suggested.map((a) => a.id), bobSources: bobSuggestion?.sources ?? null, bobSource: bobSuggestion?.source ?? null,
+    afterDismissal: afterDismissal.map((a) => a.id), directory: directory.map((a) => a.id), byIds: byIds.map((a) => a.id),
+    statusesByIds: statusesByIds.map((s) => s.id), bobPost: bobPost.id, translationLanguages,
+    keyword: { keyword: keyword.keyword, wholeWord: keyword.wholeWord, again: keywordAgain.keyword },
+    scheduled: [scheduled.id, scheduledAgain.id], scheduledCount: scheduledList.length,
+    pollVotes: [poll.poll.votesCount, sameOptions.poll.votesCount, newOptions.poll.votesCount],
+    pollOptions: newOptions.poll.options.map((o) => o.title), historyPolls: history.map((h) => h.poll?.options?.length ?? null),
+  };
+}
+
+/**
  * A whole session as an app built on masto.js has it: register the app, sign in through the server's OAuth page
  * with PKCE (S256), upload an image and post it, post a poll, read both back from the home and local timelines,
  * follow a member of another Fellows server, hear their poll arrive on the user stream, vote on it, and hear their

@@ -137,3 +137,33 @@ export async function collections(request) {
     savedHome: saved.home?.last_read_id ?? null, markerHome: markers.home?.last_read_id ?? null,
   };
 }
+
+/** Suggestions (megalodon reads v1), the directory, a poll edited with the same options and then new ones, v1 filters. */
+export async function discovery(request) {
+  const alice = client(request, "alice");
+  const bob = client(request, "bob");
+  const suggested = (await alice.getSuggestions(40)).data;
+  shape.list(shape.account)(suggested, "suggestions");
+  const directory = (await alice.getInstanceDirectory({ local: true, order: "new", limit: 40 })).data;
+  shape.list(shape.account)(directory, "directory");
+  const poll = shape.status((await alice.postStatus("Which day?", { poll: { options: ["Tue", "Thu"], expires_in: 86400 } })).data);
+  await bob.votePoll(poll.poll.id, [0]);
+  const same = shape.status((await alice.editStatus(poll.id, { status: "Which day, please?", poll: { options: ["Tue", "Thu"], expires_in: 86400 } })).data);
+  const changed = shape.status((await alice.editStatus(poll.id, { status: "Which day, please?", poll: { options: ["Mon", "Tue", "Thu"], expires_in: 86400 } })).data);
+  const bobView = (await bob.getPoll(poll.poll.id)).data;
+
+  // megalodon's filters are v1: one phrase each.
+  const created = (await alice.createFilter("finale", ["home", "public"], { whole_word: true })).data;
+  const updated = (await alice.updateFilter(created.id, "season finale", ["home"], { irreversible: true })).data;
+  const fetched = (await alice.getFilter(created.id)).data;
+  await alice.deleteFilter(created.id);
+  const remaining = (await alice.getFilters()).data;
+  return {
+    filter: { created: created.phrase, updated: updated.phrase, context: updated.context, irreversible: fetched.irreversible,
+      remaining: remaining.length },
+    suggested: suggested.map((a) => a.id), directory: directory.map((a) => a.id),
+    votes: [same.poll.votes_count, changed.poll.votes_count],
+    options: changed.poll.options.map((o) => o.title),
+    bobVoted: bobView.voted,
+  };
+}

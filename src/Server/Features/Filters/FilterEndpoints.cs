@@ -27,12 +27,20 @@ public static class FilterEndpoints
         v2.MapGet("/{id:long}/keywords", async (long id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct) =>
             await OwnAsync(db, user, id, ct) is { } f ? Results.Json(f.Keywords) : ApiResults.NotFound()).RequireScope("read:filters").WithName("FilterKeywords");
         v2.MapPost("/{id:long}/keywords", AddKeyword).RequireScope("write:filters").WithName("AddFilterKeyword");
+        v2.MapGet("/keywords/{keywordId:long}", GetKeyword).RequireScope("read:filters").WithName("GetFilterKeyword");
+        v2.MapPut("/keywords/{keywordId:long}", UpdateKeyword).RequireScope("write:filters").WithName("UpdateFilterKeyword");
         v2.MapDelete("/keywords/{keywordId:long}", DeleteKeyword).RequireScope("write:filters").WithName("DeleteFilterKeyword");
         v2.MapGet("/{id:long}/statuses", async (long id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct) =>
             await OwnAsync(db, user, id, ct) is { } f ? Results.Json(f.Statuses) : ApiResults.NotFound()).RequireScope("read:filters").WithName("FilterStatuses");
         v2.MapPost("/{id:long}/statuses", AddStatus).RequireScope("write:filters").WithName("AddFilterStatus");
+        v2.MapGet("/statuses/{entryId:long}", GetStatus).RequireScope("read:filters").WithName("GetFilterStatus");
         v2.MapDelete("/statuses/{entryId:long}", DeleteStatus).RequireScope("write:filters").WithName("DeleteFilterStatus");
-        app.MapGet("/api/v1/filters", V1).RequireScope("read:filters").WithTags("Filters").WithName("FiltersV1");
+        var v1 = app.MapGroup("/api/v1/filters").WithTags("Filters");
+        v1.MapGet("/", V1).RequireScope("read:filters").WithName("FiltersV1");
+        v1.MapPost("/", CreateV1).RequireScope("write:filters").WithName("CreateFilterV1");
+        v1.MapGet("/{id:long}", GetV1).RequireScope("read:filters").WithName("GetFilterV1");
+        v1.MapPut("/{id:long}", UpdateV1).RequireScope("write:filters").WithName("UpdateFilterV1");
+        v1.MapDelete("/{id:long}", DeleteV1).RequireScope("write:filters").WithName("DeleteFilterV1");
     }
 
     static IResult Invalid(string message) => Results.Json(new ApiError($"Validation failed: {message}"), statusCode: 422);
@@ -168,6 +176,42 @@ public static class FilterEndpoints
         return Results.Json(filter.Keywords[^1]);
     }
 
+    /// <summary>One keyword of one of the member's own filters; another member's is not found.</summary>
+    public static async Task<IResult> GetKeyword(long keywordId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var keyword = await conn.QuerySingleOrDefaultAsync<(long Id, string Keyword, bool WholeWord)?>(new CommandDefinition("""
+            SELECT k.id, k.keyword, k.whole_word FROM filter_keywords k JOIN filters f ON f.id = k.filter_id WHERE k.id = @keywordId AND f.account_id = @me
+            """, new { keywordId, me = user.RequiredAccountId() }, cancellationToken: ct));
+        return keyword is { } k ? Results.Json(new ApiFilterKeyword(ApiResults.Id(k.Id), k.Keyword, k.WholeWord)) : ApiResults.NotFound();
+    }
+
+    /// <summary>Changes a keyword's words or whole-word matching (Tusky edits filters keyword by keyword).</summary>
+    public static async Task<IResult> UpdateKeyword(long keywordId, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var p = await ApiParams.ReadAsync(request, ct);
+        if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
+        var keyword = p.Get("keyword")?.Trim();
+        if (keyword is { Length: 0 or > MaxKeyword }) return Invalid("Keyword must be 1 to 512 characters");
+        var wholeWord = p.GetBool("whole_word");
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var changed = await conn.QuerySingleOrDefaultAsync<(long Id, string Keyword, bool WholeWord)?>(new CommandDefinition("""
+            UPDATE filter_keywords k SET keyword = coalesce(@keyword, k.keyword), whole_word = coalesce(@wholeWord, k.whole_word)
+            FROM filters f WHERE k.id = @keywordId AND f.id = k.filter_id AND f.account_id = @me
+            RETURNING k.id, k.keyword, k.whole_word
+            """, new { keywordId, keyword, wholeWord, me = user.RequiredAccountId() }, cancellationToken: ct));
+        return changed is { } k ? Results.Json(new ApiFilterKeyword(ApiResults.Id(k.Id), k.Keyword, k.WholeWord)) : ApiResults.NotFound();
+    }
+
+    public static async Task<IResult> GetStatus(long entryId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var entry = await conn.QuerySingleOrDefaultAsync<(long Id, long StatusId)?>(new CommandDefinition("""
+            SELECT s.id, s.status_id FROM filter_statuses s JOIN filters f ON f.id = s.filter_id WHERE s.id = @entryId AND f.account_id = @me
+            """, new { entryId, me = user.RequiredAccountId() }, cancellationToken: ct));
+        return entry is { } e ? Results.Json(new ApiFilterStatus(ApiResults.Id(e.Id), ApiResults.Id(e.StatusId))) : ApiResults.NotFound();
+    }
+
     public static async Task<IResult> DeleteKeyword(long keywordId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -200,14 +244,123 @@ public static class FilterEndpoints
         return deleted > 0 ? Results.Json(new { }) : ApiResults.NotFound();
     }
 
+    /// <summary>Mastodon's v1 Filter: one keyword of a filter, with its filter's context, expiry and action.</summary>
+    public sealed record ApiFilterV1(string Id, string Phrase, IReadOnlyList<string> Context, bool WholeWord, string? ExpiresAt, bool Irreversible);
+
+    static IEnumerable<ApiFilterV1> AsV1(ApiFilter f) =>
+        f.Keywords.Select(k => new ApiFilterV1(k.Id, k.Keyword, f.Context, k.WholeWord, f.ExpiresAt, f.FilterAction == "hide"));
+
     /// <summary>The v1 view: one entry per keyword, <c>irreversible</c> for filters that hide.</summary>
     public static async Task<IResult> V1(ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var filters = await FilterStore.LoadAsync(conn, user.RequiredAccountId(), null, ct);
-        return Results.Json(filters.SelectMany(f => f.Keywords.Select(k => new
+        return Results.Json(filters.SelectMany(AsV1).ToList());
+    }
+
+    /// <summary>The member's own filter that holds keyword <paramref name="keywordId"/> (a v1 filter's id is its keyword's).</summary>
+    static async Task<long?> FilterOfKeywordAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long me, long keywordId, CancellationToken ct) =>
+        await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT f.id FROM filter_keywords k JOIN filters f ON f.id = k.filter_id WHERE k.id = @keywordId AND f.account_id = @me",
+            new { keywordId, me }, tx, cancellationToken: ct));
+
+    static async Task<ApiFilterV1?> LoadV1Async(NpgsqlConnection conn, long me, long filterId, long keywordId, CancellationToken ct) =>
+        (await FilterStore.LoadAsync(conn, me, filterId, ct)).SelectMany(AsV1).SingleOrDefault(f => f.Id == ApiResults.Id(keywordId));
+
+    public static async Task<IResult> GetV1(long id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var me = user.RequiredAccountId();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await FilterOfKeywordAsync(conn, null, me, id, ct) is { } filterId && await LoadV1Async(conn, me, filterId, id, ct) is { } found
+            ? Results.Json(found) : ApiResults.NotFound();
+    }
+
+    /// <summary>
+    /// The v1 settings as v2 input: <c>irreversible</c> is the hide action, <c>expires_in</c> as in v2. Megalodon (and
+    /// clients built on it) and older apps create and change filters this way.
+    /// </summary>
+    static (string? Phrase, FilterInput? Input, IResult? Error) ReadV1(ApiParams p, TimeProvider clock, bool creating)
+    {
+        var phrase = p.Get("phrase")?.Trim();
+        if ((creating || phrase is not null) && phrase is not { Length: > 0 and <= MaxKeyword }) return (null, null, Invalid("Phrase must be 1 to 512 characters"));
+        string[]? context = p.Has("context") ? p.GetList("context").Distinct().ToArray() : null;
+        if (creating && (context is null || context.Length == 0)) return (null, null, Invalid("Context can't be blank"));
+        if (context is not null && (context.Length == 0 || context.Any(c => !Contexts.Contains(c)))) return (null, null, Invalid("Context includes an unknown context"));
+        var action = p.GetBool("irreversible") is { } irreversible ? irreversible ? "hide" : "warn" : null;
+        DateTimeOffset? expiresAt = null;
+        var clear = false;
+        if (p.Get("expires_in") is { } expiresIn)
         {
-            id = k.Id, phrase = k.Keyword, context = f.Context, whole_word = k.WholeWord, expires_at = f.ExpiresAt, irreversible = f.FilterAction == "hide",
-        })).ToList());
+            if (expiresIn.Length == 0) clear = true;
+            else if (int.TryParse(expiresIn, out var seconds) && seconds > 0) expiresAt = clock.GetUtcNow().AddSeconds(seconds);
+            else return (null, null, Invalid("Expires in must be a number of seconds"));
+        }
+        return (phrase, new FilterInput(phrase is { Length: > MaxTitle } ? phrase[..MaxTitle] : phrase, context, action, expiresAt, clear), null);
+    }
+
+    /// <summary>A v1 filter is a filter of one keyword, titled by its phrase.</summary>
+    public static async Task<IResult> CreateV1(HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+    {
+        var p = await ApiParams.ReadAsync(request, ct);
+        if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
+        var (phrase, input, error) = ReadV1(p, clock, creating: true);
+        if (error is not null) return error;
+        var me = user.RequiredAccountId();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var filterId = await conn.ExecuteScalarAsync<long?>(new CommandDefinition("""
+            INSERT INTO filters (account_id, title, context, filter_action, expires_at)
+            SELECT @me, @title, @context, @action, @expiresAt WHERE (SELECT count(*) FROM filters WHERE account_id = @me) < @max
+            RETURNING id
+            """, new { me, title = input!.Title, context = input.Context, action = input.Action ?? "warn", expiresAt = input.ExpiresAt, max = MaxFilters },
+            tx, cancellationToken: ct));
+        if (filterId is null) return Invalid($"at most {MaxFilters} filters");
+        var keywordId = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
+            "INSERT INTO filter_keywords (filter_id, keyword, whole_word) VALUES (@filterId, @phrase, @wholeWord) RETURNING id",
+            new { filterId, phrase, wholeWord = p.GetBool("whole_word") ?? true }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return Results.Json(await LoadV1Async(conn, me, filterId.Value, keywordId, ct));
+    }
+
+    /// <summary>Changes the keyword (phrase, whole word) and its filter's context, action and expiry.</summary>
+    public static async Task<IResult> UpdateV1(long id, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+    {
+        var p = await ApiParams.ReadAsync(request, ct);
+        if (p.Error is not null) return Results.Json(new ApiError(p.Error), statusCode: p.ErrorStatus);
+        var (phrase, input, error) = ReadV1(p, clock, creating: false);
+        if (error is not null) return error;
+        var me = user.RequiredAccountId();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        if (await FilterOfKeywordAsync(conn, tx, me, id, ct) is not { } filterId) return ApiResults.NotFound();
+        await conn.ExecuteAsync(new CommandDefinition("""
+            UPDATE filter_keywords SET keyword = coalesce(@phrase, keyword), whole_word = coalesce(@wholeWord, whole_word) WHERE id = @id;
+            UPDATE filters SET context = coalesce(@context, context), filter_action = coalesce(@action, filter_action),
+                expires_at = CASE WHEN @clear THEN NULL ELSE coalesce(@expiresAt, expires_at) END
+            WHERE id = @filterId;
+            """, new
+        {
+            id, filterId, phrase, wholeWord = p.GetBool("whole_word"), context = input!.Context, action = input.Action, expiresAt = input.ExpiresAt,
+            clear = input.ClearExpiry,
+        }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return Results.Json(await LoadV1Async(conn, me, filterId, id, ct));
+    }
+
+    /// <summary>Removes the keyword, and its filter with it when nothing else is left in it.</summary>
+    public static async Task<IResult> DeleteV1(long id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var me = user.RequiredAccountId();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        if (await FilterOfKeywordAsync(conn, tx, me, id, ct) is not { } filterId) return ApiResults.NotFound();
+        await conn.ExecuteAsync(new CommandDefinition("""
+            DELETE FROM filter_keywords WHERE id = @id;
+            DELETE FROM filters f WHERE f.id = @filterId
+                AND NOT EXISTS (SELECT 1 FROM filter_keywords k WHERE k.filter_id = f.id)
+                AND NOT EXISTS (SELECT 1 FROM filter_statuses s WHERE s.filter_id = f.id);
+            """, new { id, filterId }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return Results.Json(new { });
     }
 }

@@ -340,18 +340,28 @@ public sealed class InboxProcessor(
         var existing = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.ByUri + " FOR UPDATE", new { uri = note.Id }, tx, cancellationToken: ct));
         // Only the owner can change a note; the version it replaces is kept for the history.
         if (existing is null || existing.AccountId != actor.Id || existing.DeletedAt is not null) return null;
+        // Deliveries of a poll's Updates can overtake each other (one per vote, one per edit): an Update of an older
+        // version than the one stored changes nothing, and one that names no version (a count Update of a poll never
+        // edited, sent before an edit) may not change the options. Only for Questions: a plain note's edit without
+        // `updated` was stored at our own time, which another server's clock need not agree with.
+        var question = note.Type == "Question";
+        if (question && existing.EditedAt is { } stored && note.Updated is { } sent && sent < stored) return null;
+        var staleOptions = question && existing.EditedAt is not null && note.Updated is null;
+        var optionsBefore = await conn.ExecuteScalarAsync<string[]?>(new CommandDefinition("SELECT options FROM polls WHERE status_id = @id",
+            new { id = existing.Id }, tx, cancellationToken: ct));
         if (note.Type == "Question" && note.Poll is { } poll)
         {
-            var now = clock.GetUtcNow();
-            await Polls.PollService.RefreshRemoteAsync(conn, tx, existing.Id, poll, now, ct);
-            // New counts with the same text are not an edit (Mastodon sends one after votes and at the close).
-            if (RemoteHtml.Sanitize(note.Content ?? "") == existing.Content && RemoteHtml.ToPlainText(note.Summary ?? "") == existing.SpoilerText)
+            var pollEdited = !staleOptions && await Polls.PollService.RefreshRemoteAsync(conn, tx, existing.Id, poll, clock.GetUtcNow(), ct);
+            if (staleOptions && poll.Options.Select(o => RemoteHtml.ToPlainText(o.Name)).SequenceEqual(optionsBefore ?? [], StringComparer.Ordinal))
+                await Polls.PollService.RefreshRemoteAsync(conn, tx, existing.Id, poll, clock.GetUtcNow(), ct);
+            // New counts with the same text and options are not an edit (Mastodon sends one after votes and at the close).
+            if (!pollEdited && RemoteHtml.Sanitize(note.Content ?? "") == existing.Content && RemoteHtml.ToPlainText(note.Summary ?? "") == existing.SpoilerText)
             {
                 await tx.CommitAsync(ct);
                 return null;
             }
         }
-        await StatusEdits.KeepVersionAsync(conn, tx, existing, [], ct);
+        await StatusEdits.KeepVersionAsync(conn, tx, existing, [], ct, optionsBefore);
         var edited = await conn.ExecuteScalarAsync<long?>(new CommandDefinition("""
             UPDATE statuses SET content = @content, spoiler_text = @spoiler, sensitive = @sensitive, edited_at = @editedAt
             WHERE uri = @uri AND account_id = @accountId AND deleted_at IS NULL

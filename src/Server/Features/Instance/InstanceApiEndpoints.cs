@@ -40,6 +40,8 @@ public static class InstanceApiEndpoints
         v1.MapGet("/instance/rules", Rules).WithName("InstanceRules");
         v1.MapGet("/instance/extended_description", ExtendedDescription).WithName("InstanceExtendedDescription");
         v1.MapGet("/instance/domain_blocks", () => Results.Json(Array.Empty<object>())).WithName("InstanceDomainBlocks");
+        // No translation service is configured (configuration.translation.enabled is false): no language pairs, as Mastodon answers then.
+        v1.MapGet("/instance/translation_languages", () => Results.Json(new Dictionary<string, string[]>())).WithName("InstanceTranslationLanguages");
         v1.MapGet("/instance/languages", () => Results.Json(new[] { new { code = "en", name = "English" } })).WithName("InstanceLanguages");
         v1.MapGet("/preferences", Preferences).RequireScope("read:accounts").WithName("Preferences");
         v1.MapGet("/custom_emojis", () => Results.Json(Array.Empty<object>())).WithName("CustomEmojis");

@@ -51,9 +51,13 @@ static class PollQueries
         WHERE id = @pollId
         """;
 
+    /// <summary>Answers whether the options or the kind of choice changed (null when there is no such poll).</summary>
     public const string RefreshRemote = """
-        UPDATE polls SET remote_counts = @counts, remote_voters_count = @voters, expires_at = coalesce(@expiresAt, expires_at), updated_at = @now
-        WHERE status_id = @statusId AND NOT local
+        UPDATE polls p SET remote_counts = @counts, remote_voters_count = @voters, expires_at = coalesce(@expiresAt, p.expires_at), updated_at = @now,
+            options = CASE WHEN cardinality(@options::text[]) > 0 THEN @options ELSE p.options END, multiple = @multiple
+        FROM polls prior
+        WHERE p.status_id = @statusId AND NOT p.local AND prior.id = p.id
+        RETURNING (cardinality(@options::text[]) > 0 AND prior.options IS DISTINCT FROM @options::text[]) OR prior.multiple <> @multiple
         """;
 
     public const string Close = "UPDATE polls SET closed_at = @now, updated_at = @now WHERE id = @id AND closed_at IS NULL RETURNING id";

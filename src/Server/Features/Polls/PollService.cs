@@ -37,7 +37,7 @@ public sealed class PollService(
         conn.ExecuteAsync(new CommandDefinition(PollQueries.Insert, new
         {
             now, statusId = status.Id, accountId = status.AccountId, local = false,
-            options = poll.Options.Take(PollLimits.MaxOptions * 4).Select(o => Clip(Fellows.Federation.Html.RemoteHtml.ToPlainText(o.Name), 200)).ToArray(),
+            options = RemoteOptions(poll),
             multiple = poll.Multiple, hideTotals = false, expiresAt = RemoteEnd(poll, now),
             // closed_at is this server's record that the end was processed (local voters told), not the remote's close.
             closedAt = (DateTimeOffset?)null,
@@ -45,13 +45,27 @@ public sealed class PollService(
             remoteVotersCount = poll.VotersCount is >= 0 ? poll.VotersCount : null,
         }, tx, cancellationToken: ct));
 
-    /// <summary>A remote Question's Update: its counts, end and close as its server now has them.</summary>
-    public static Task RefreshRemoteAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long statusId, PollInfo poll, DateTimeOffset now, CancellationToken ct) =>
-        conn.ExecuteAsync(new CommandDefinition(PollQueries.RefreshRemote, new
+    /// <summary>
+    /// A remote Question's Update: its options, counts, end and close as its server now has them. When the author
+    /// edited the options (or switched between one and several choices), our members' votes were for a poll that no
+    /// longer exists and are dropped, as Mastodon does; true then, so the caller treats it as an edit.
+    /// </summary>
+    public static async Task<bool> RefreshRemoteAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long statusId, PollInfo poll, DateTimeOffset now, CancellationToken ct)
+    {
+        var options = RemoteOptions(poll);
+        var changed = await conn.ExecuteScalarAsync<bool?>(new CommandDefinition(PollQueries.RefreshRemote, new
         {
-            statusId, now, counts = poll.Options.Select(o => Math.Max(0, o.Votes ?? 0)).ToArray(),
-            voters = poll.VotersCount is >= 0 ? poll.VotersCount : null, expiresAt = RemoteEnd(poll, now),
+            statusId, now, counts = poll.Options.Take(options.Length).Select(o => Math.Max(0, o.Votes ?? 0)).ToArray(),
+            voters = poll.VotersCount is >= 0 ? poll.VotersCount : null, expiresAt = RemoteEnd(poll, now), options, multiple = poll.Multiple,
         }, tx, cancellationToken: ct));
+        if (changed != true) return false;
+        await conn.ExecuteAsync(new CommandDefinition("DELETE FROM poll_votes v USING polls p WHERE p.status_id = @statusId AND v.poll_id = p.id",
+            new { statusId }, tx, cancellationToken: ct));
+        return true;
+    }
+
+    static string[] RemoteOptions(PollInfo poll) =>
+        poll.Options.Take(PollLimits.MaxOptions * 4).Select(o => Clip(Fellows.Federation.Html.RemoteHtml.ToPlainText(o.Name), 200)).ToArray();
 
     /// <summary>When a remote poll ends: its endTime, or its close when that came first (or is all it says).</summary>
     static DateTimeOffset? RemoteEnd(PollInfo poll, DateTimeOffset now)

@@ -94,6 +94,9 @@ public sealed class ScheduledStatusService(
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        if (input.IdempotencyKey is { } key && await EarlierAsync(conn, tx, accountId, key, ct) is { } earlier
+            && await GetAsync(accountId, earlier, ct) is { } same)
+            return same;
         var count = await conn.ExecuteScalarAsync<int>(new CommandDefinition("SELECT count(*)::int FROM scheduled_statuses WHERE account_id = @accountId",
             new { accountId }, tx, cancellationToken: ct));
         if (count >= MaxPerAccount) return Error.Validation($"Validation failed: You cannot schedule more than {MaxPerAccount} posts");
@@ -113,10 +116,38 @@ public sealed class ScheduledStatusService(
         // Reserved: the uploads cannot be posted or deleted elsewhere meanwhile.
         await conn.ExecuteAsync(new CommandDefinition("UPDATE media_attachments SET scheduled_status_id = @id WHERE id = ANY(@mediaIds)",
             new { id, mediaIds }, tx, cancellationToken: ct));
+        if (input.IdempotencyKey is { } idempotencyKey)
+        {
+            // As for posting now: a concurrent twin with the same key waits on the key's row, and the one that loses
+            // schedules nothing and answers with the winner's ScheduledStatus.
+            var claimed = await conn.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO scheduled_status_idempotency (account_id, key, scheduled_status_id, created_at) VALUES (@accountId, @idempotencyKey, @id, @now)
+                ON CONFLICT (account_id, key) DO UPDATE SET scheduled_status_id = excluded.scheduled_status_id, created_at = excluded.created_at
+                WHERE scheduled_status_idempotency.created_at <= @since
+                """, new { accountId, idempotencyKey, id, now, since = now - IdempotencyWindow }, tx, cancellationToken: ct));
+            if (claimed == 0)
+            {
+                await tx.RollbackAsync(ct);
+                await using var again = await db.OpenConnectionAsync(ct);
+                return await EarlierAsync(again, null, accountId, idempotencyKey, ct) is { } winner && await GetAsync(accountId, winner, ct) is { } won
+                    ? won
+                    : Error.NotFound("The scheduled status for this Idempotency-Key was published or cancelled meanwhile");
+            }
+        }
         await tx.CommitAsync(ct);
         await scheduler.ScheduleAsync(id, at, ct);
         return (await GetAsync(accountId, id, ct))!;
     }
+
+    /// <summary>How long an Idempotency-Key names the post it made: an hour, as for posting now.</summary>
+    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(1);
+
+    /// <summary>The still-scheduled post this key made within the window, if any.</summary>
+    async Task<long?> EarlierAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long accountId, string key, CancellationToken ct) =>
+        await conn.ExecuteScalarAsync<long?>(new CommandDefinition("""
+            SELECT i.scheduled_status_id FROM scheduled_status_idempotency i
+            WHERE i.account_id = @accountId AND i.key = @key AND i.created_at > @since
+            """, new { accountId, key, since = clock.GetUtcNow() - IdempotencyWindow }, tx, cancellationToken: ct));
 
     public async Task<ApiScheduledStatus?> GetAsync(long accountId, long id, CancellationToken ct)
     {

@@ -8,8 +8,15 @@ using Npgsql;
 
 namespace Fellows.Server.Features.Statuses;
 
-/// <summary>A new version of a post: text, content warning, sensitivity, language and attachments.</summary>
-public sealed record StatusEdit(string Text, string SpoilerText, bool Sensitive, string? Language, IReadOnlyList<long>? MediaIds);
+/// <summary>A new version of a post: text, content warning, sensitivity, language, attachments and poll.</summary>
+public sealed record StatusEdit(string Text, string SpoilerText, bool Sensitive, string? Language, IReadOnlyList<long>? MediaIds)
+{
+    /// <summary>
+    /// The poll the post has after the edit; null removes it, as in Mastodon (apps send the poll again with every
+    /// edit). A motion's post keeps its ballot: that changes through the motion, never here.
+    /// </summary>
+    public Polls.NewPoll? Poll { get; init; }
+}
 
 /// <summary>One version of a post, for its history.</summary>
 public sealed record StatusVersion
@@ -19,6 +26,7 @@ public sealed record StatusVersion
     public required string SpoilerText { get; init; }
     public required bool Sensitive { get; init; }
     public required long[] MediaIds { get; init; }
+    public string[]? PollOptions { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
 }
 
@@ -27,7 +35,7 @@ public sealed record StatusVersion
 /// place, and followers' servers get an Update of the note. The audience (visibility, reply) never changes.
 /// </summary>
 public sealed class StatusEdits(NpgsqlDataSource db, InstanceUrls urls, TimeProvider clock, OutboundPublisher publisher, MentionResolver mentions,
-    Groups.GroupAnnouncer groups)
+    Groups.GroupAnnouncer groups, Polls.PollScheduler pollScheduler)
 {
     public async Task<Result<Status>> EditAsync(long accountId, long statusId, StatusEdit edit, CancellationToken ct)
     {
@@ -46,6 +54,12 @@ public sealed class StatusEdits(NpgsqlDataSource db, InstanceUrls urls, TimeProv
         var current = (await conn.QueryAsync<MediaRow>(new CommandDefinition(MediaQueries.OfStatuses, new { ids = new[] { statusId } }, tx, cancellationToken: ct))).ToList();
         var mediaIds = edit.MediaIds?.Distinct().ToArray() ?? current.Select(m => m.Id).ToArray();
         if (text.Length == 0 && mediaIds.Length == 0) return Error.Validation("Validation failed: Text can't be blank");
+        var isMotion = await conn.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM motions WHERE status_id = @statusId)",
+            new { statusId }, tx, cancellationToken: ct));
+        var newPoll = isMotion ? null : edit.Poll;
+        if (newPoll is not null && mediaIds.Length > 0) return Error.Validation("Validation failed: a post cannot have both a poll and attachments");
+        var poll = await conn.QuerySingleOrDefaultAsync<Polls.PollRow>(new CommandDefinition(Polls.PollQueries.ByStatus + " FOR UPDATE",
+            new { statusId }, tx, cancellationToken: ct));
         var added = mediaIds.Except(current.Select(m => m.Id)).ToArray();
         if (added.Length > 0)
         {
@@ -57,9 +71,10 @@ public sealed class StatusEdits(NpgsqlDataSource db, InstanceUrls urls, TimeProv
 
         var author = await conn.AccountByIdAsync(accountId, tx, ct);
         // Keep the version being replaced, dated when it was written.
-        await KeepVersionAsync(conn, tx, status, current.Select(m => m.Id).ToArray(), ct);
+        await KeepVersionAsync(conn, tx, status, current.Select(m => m.Id).ToArray(), ct, poll?.Options);
 
         var now = clock.GetUtcNow();
+        var pollEnds = isMotion ? null : await EditPollAsync(conn, tx, statusId, accountId, poll, newPoll, now, ct);
         var html = StatusFormatter.ToHtml(text, m => mentioned.TryGetValue(m.Acct.ToLowerInvariant(), out var a) ? a.Url ?? a.Uri : null, urls.Tag);
         var spoiler = edit.SpoilerText.Trim();
         await conn.ExecuteAsync(new CommandDefinition("""
@@ -81,7 +96,38 @@ public sealed class StatusEdits(NpgsqlDataSource db, InstanceUrls urls, TimeProv
         var update = await publisher.StatusUpdatedAsync(conn, tx, author, updated, ct);
         await groups.ForwardAsync(conn, tx, updated.Id, update, ct);
         await tx.CommitAsync(ct);
+        if (pollEnds is { } ends) await pollScheduler.ScheduleAsync(ends.PollId, ends.At, ct);
         return updated;
+    }
+
+    /// <summary>
+    /// The poll part of an edit, as Mastodon does it: new options (or a switch between one and several choices)
+    /// void the votes cast, since they were for other options; the same options keep them. The end is counted
+    /// again from now, and a poll that had ended opens again. Returns the poll whose end must be (re)scheduled.
+    /// </summary>
+    static async Task<(long PollId, DateTimeOffset At)?> EditPollAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long statusId, long accountId,
+        Polls.PollRow? poll, Polls.NewPoll? edit, DateTimeOffset now, CancellationToken ct)
+    {
+        if (edit is null)
+        {
+            if (poll is not null)
+                await conn.ExecuteAsync(new CommandDefinition("DELETE FROM polls WHERE id = @id", new { id = poll.Id }, tx, cancellationToken: ct));
+            return null;
+        }
+        if (poll is null)
+        {
+            var added = await Polls.PollService.InsertLocalAsync(conn, tx, statusId, accountId, edit, now, ct);
+            return added.ExpiresAt is { } end ? (added.Id, end) : null;
+        }
+        var changed = !poll.Options.SequenceEqual(edit.Options, StringComparer.Ordinal) || poll.Multiple != edit.Multiple;
+        var ends = now.AddSeconds(edit.ExpiresIn);
+        await conn.ExecuteAsync(new CommandDefinition("""
+            UPDATE polls SET options = @options, multiple = @multiple, hide_totals = @hideTotals, expires_at = @ends, closed_at = NULL, updated_at = @now
+            WHERE id = @id
+            """, new { id = poll.Id, options = edit.Options.ToArray(), multiple = edit.Multiple, hideTotals = edit.HideTotals, ends, now }, tx, cancellationToken: ct));
+        if (changed)
+            await conn.ExecuteAsync(new CommandDefinition("DELETE FROM poll_votes WHERE poll_id = @id", new { id = poll.Id }, tx, cancellationToken: ct));
+        return (poll.Id, ends);
     }
 
     /// <summary>Every version of a visible post, oldest first, ending with the current one.</summary>
@@ -91,23 +137,29 @@ public sealed class StatusEdits(NpgsqlDataSource db, InstanceUrls urls, TimeProv
         var status = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition(StatusQueries.VisibleById, new { id = statusId, viewer }, cancellationToken: ct));
         if (status is null || status.ReblogOfId is not null) return null;
         var versions = (await conn.QueryAsync<StatusVersion>(new CommandDefinition("""
-            SELECT content, source_text, spoiler_text, sensitive, media_ids, created_at FROM status_edits WHERE status_id = @statusId ORDER BY created_at, id
+            SELECT content, source_text, spoiler_text, sensitive, media_ids, poll_options, created_at FROM status_edits WHERE status_id = @statusId ORDER BY created_at, id
             """, new { statusId }, cancellationToken: ct))).ToList();
         var currentMedia = (await conn.QueryAsync<long>(new CommandDefinition(
             "SELECT id FROM media_attachments WHERE status_id = @statusId ORDER BY position, id", new { statusId }, cancellationToken: ct))).ToArray();
+        var pollOptions = await conn.ExecuteScalarAsync<string[]?>(new CommandDefinition(
+            "SELECT options FROM polls WHERE status_id = @statusId", new { statusId }, cancellationToken: ct));
         versions.Add(new StatusVersion
         {
             Content = status.Content, SourceText = status.SourceText, SpoilerText = status.SpoilerText, Sensitive = status.Sensitive,
-            MediaIds = currentMedia, CreatedAt = status.EditedAt ?? status.CreatedAt,
+            MediaIds = currentMedia, PollOptions = pollOptions, CreatedAt = status.EditedAt ?? status.CreatedAt,
         });
         return versions;
     }
 
     /// <summary>Records the version of <paramref name="status"/> about to be replaced (by a member's edit or a remote Update).</summary>
-    public static Task KeepVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Status status, long[] mediaIds, CancellationToken ct) =>
+    public static Task KeepVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Status status, long[] mediaIds, CancellationToken ct,
+        string[]? pollOptions = null) =>
         conn.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO status_edits (status_id, content, source_text, spoiler_text, sensitive, media_ids, created_at)
-            VALUES (@Id, @Content, @SourceText, @SpoilerText, @Sensitive, @mediaIds, @writtenAt)
-            """, new { status.Id, status.Content, status.SourceText, status.SpoilerText, status.Sensitive, mediaIds, writtenAt = status.EditedAt ?? status.CreatedAt },
-            tx, cancellationToken: ct));
+            INSERT INTO status_edits (status_id, content, source_text, spoiler_text, sensitive, media_ids, poll_options, created_at)
+            VALUES (@Id, @Content, @SourceText, @SpoilerText, @Sensitive, @mediaIds, @pollOptions, @writtenAt)
+            """, new
+        {
+            status.Id, status.Content, status.SourceText, status.SpoilerText, status.Sensitive, mediaIds, pollOptions,
+            writtenAt = status.EditedAt ?? status.CreatedAt,
+        }, tx, cancellationToken: ct));
 }

@@ -13,6 +13,7 @@ public static class StatusEndpoints
     {
         var group = app.MapGroup("/api/v1/statuses").WithTags("Statuses");
         group.MapPost("/", Create).RequireScope("write:statuses").WithName("CreateStatus");
+        group.MapGet("/", Many).WithName("GetStatuses");
         group.MapGet("/{id}", Get).WithName("GetStatus");
         group.MapDelete("/{id}", Delete).RequireScope("write:statuses").WithName("DeleteStatus");
         group.MapGet("/{id}/context", Context).WithName("GetStatusContext");
@@ -78,6 +79,24 @@ public static class StatusEndpoints
         return result.IsOk ? Results.Json(await presenter.PresentAsync(result.Value, me, ct)) : ApiResults.Error(result.Error!);
     }
 
+    /// <summary>The most ids one <c>GET /api/v1/statuses</c> or <c>GET /api/v1/accounts</c> answers for.</summary>
+    public const int MaxIdsPerRequest = 40;
+
+    /// <summary>
+    /// Several statuses at once (<c>id[]</c>, Mastodon 4.3; the official Android app calls it for posts it lacks),
+    /// in the order asked, leaving out those the viewer may not see or that do not exist.
+    /// </summary>
+    public static async Task<IResult> Many(HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource db, StatusPresenter presenter, CancellationToken ct)
+    {
+        var ids = request.Query["id[]"].Concat(request.Query["id"]).Select(ApiResults.ParseId).OfType<long>().Distinct().ToArray();
+        if (ids.Length > MaxIdsPerRequest) return Results.Json(new ApiError($"Validation failed: at most {MaxIdsPerRequest} ids"), statusCode: 422);
+        var viewer = user.AccountId();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var found = (await conn.QueryAsync<Status>(new CommandDefinition($"{StatusQueries.ManyByIds} AND {StatusQueries.VisibleTo}", new { ids, viewer },
+            cancellationToken: ct))).ToDictionary(s => s.Id);
+        return Results.Json(await presenter.PresentManyAsync(conn, ids.Where(found.ContainsKey).Select(id => found[id]).ToList(), viewer, ct));
+    }
+
     public static async Task<IResult> Get(string id, ClaimsPrincipal user, StatusService statuses, StatusPresenter presenter, CancellationToken ct)
     {
         var viewer = user.AccountId();
@@ -141,9 +160,11 @@ public static class StatusEndpoints
             (mediaIds, var notAnId) = p.GetIds("media_ids");
             if (notAnId is not null) return Results.Json(new ApiError($"Validation failed: {notAnId} is not a media id"), statusCode: 422);
         }
+        var poll = Polls.NewPoll.FromParams(p);
+        if (!poll.IsOk) return ApiResults.Error(poll.Error!);
         var me = user.RequiredAccountId();
         var result = await edits.EditAsync(me, sid, new StatusEdit(p.Get("status") ?? "", p.Get("spoiler_text") ?? "", p.GetBool("sensitive") ?? false,
-            p.Get("language") is { Length: > 0 and <= 16 } lang ? lang : null, mediaIds), ct);
+            p.Get("language") is { Length: > 0 and <= 16 } lang ? lang : null, mediaIds) { Poll = poll.Value }, ct);
         return result.IsOk ? Results.Json(await presenter.PresentAsync(result.Value, me, ct)) : ApiResults.Error(result.Error!);
     }
 
@@ -164,7 +185,8 @@ public static class StatusEndpoints
             sensitive = v.Sensitive,
             created_at = ApiResults.Date(v.CreatedAt),
             account = current.Account,
-            poll = (object?)null,
+            // The options of that version's poll, as Mastodon's StatusEdit shows them (without counts).
+            poll = v.PollOptions is { } options ? new { options = options.Select(o => new { title = o }).ToList() } : null,
             media_attachments = v.MediaIds.Where(media.ContainsKey).Select(m => media[m]).ToList(),
             emojis = Array.Empty<object>(),
         }).ToList());
