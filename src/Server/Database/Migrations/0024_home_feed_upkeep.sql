@@ -1,0 +1,14 @@
+-- Fellows schema, part 24: keeping the home feed (migration 0023) in bounds.
+--
+-- An unfollow (and a block, a Reject, a member's domain block, an account removed: each ends follows row by row)
+-- removes the followed author's rows from the follower's feed. home_feed's primary key is (account_id, status_id),
+-- so finding one author's rows meant reading every row of the member's feed and filtering on author_id: the cost of
+-- an unfollow grew with the whole feed, and a domain block that ends fifty follows read it fifty times. This index
+-- makes it a lookup of that author's rows for that member.
+--
+-- Author first: a new post's rows (one per local follower) all share its author, so on fan-out they land in one
+-- region of this index, next to the rows of that author's previous post, instead of one page per follower all over
+-- it; and the leading author_id also answers "every feed row of this account" should that be needed. No status_id:
+-- the delete reads each row anyway, and a key of two columns lets PostgreSQL keep one entry per (author, member)
+-- with a list of row pointers (deduplication), so the index stays small.
+CREATE INDEX home_feed_author ON home_feed (author_id, account_id);
