@@ -212,4 +212,27 @@ public class AccountSurfaceFederationTests
             await elsewhere.DisposeAsync();
         }
     }
+
+    [Test]
+    public async Task Endorsements_stay_on_the_members_server_as_in_mastodon()
+    {
+        var ivy = await _a.CreateMemberAsync("ivy");
+        var jon = await _a.CreateMemberAsync("jon");
+        var kim = await _b.CreateMemberAsync("kim");
+        await ivy.PostJsonAsync($"/api/v1/accounts/{jon.AccountId}/follow");
+        await ivy.PostJsonAsync($"/api/v1/accounts/{jon.AccountId}/endorse");
+        Assert.That((await ivy.GetJsonAsync($"/api/v1/accounts/{ivy.AccountId}/endorsements")).GetArrayLength(), Is.EqualTo(1), "shown on ivy's server");
+
+        // Mastodon publishes no endorsements on the actor, so neither do we; the other server lists none for her.
+        using (var request = new HttpRequestMessage(HttpMethod.Get, ivy.ActorId))
+        {
+            request.Headers.Accept.ParseAdd("application/activity+json");
+            var actor = await Api.JsonAsync(await _a.Client.SendAsync(request));
+            var names = actor.EnumerateObject().Select(p => p.Name).ToList();
+            Assert.That(names, Does.Contain("featuredTags"));
+            Assert.That(names, Has.None.Contains("ndorse").And.None.EqualTo("featuredCollections"));
+        }
+        var ivyOnB = await IdOfAsync(kim, ivy);
+        Assert.That((await kim.GetJsonAsync($"/api/v1/accounts/{ivyOnB}/endorsements")).GetArrayLength(), Is.Zero);
+    }
 }
