@@ -489,10 +489,10 @@ public class HomeFeedTests
         await conn.ExecuteAsync("SET plan_cache_mode = force_generic_plan");
         var plan = string.Join("\n", await conn.QueryAsync<string>($"EXPLAIN EXECUTE unfollow_removal({ana.AccountId}, {authors[3].AccountId}, 0)"));
         await conn.ExecuteAsync("RESET plan_cache_mode");
-        Assert.That(plan, Does.Contain("on statuses_account"), plan);
+        Assert.That(plan, Does.Match("(Index Scan|Index Only Scan|Bitmap Index Scan) (using|on) statuses_account"), plan);
         // Each status is looked up by key: by (member, status), or by status alone where a status has few feed rows
         // (PostgreSQL chooses by the statistics); never a walk of the member's feed (account_id alone) or a scan.
-        Assert.That(plan, Does.Match(@"Index Scan using home_feed_(pkey|status) on home_feed h[^\n]*\n\s*Index Cond: \((\(account_id = \$1\) AND \()?status_id = ANY"), plan);
+        Assert.That(plan, Does.Match(@"(using|on) home_feed_(pkey|status)( on home_feed h)?[^\n]*\n\s*Index Cond: \((\(account_id = \$1\) AND \()?status_id = ANY"), plan);
         Assert.That(plan.Split('\n').Select(l => l.Trim()), Has.None.EqualTo("Index Cond: (account_id = $1)"), plan);
         Assert.That(plan, Does.Not.Contain("Seq Scan on home_feed").And.Not.Contain("Seq Scan on statuses"), plan);
 

@@ -130,7 +130,15 @@ public sealed class RemoteActors(
         }
         await tx.CommitAsync(ct);
         var stored = await conn.AccountByIdAsync(accountId, null, ct);
-        await featuredTags.ActorStoredAsync(stored, actor.FeaturedTags, ct);
+        try
+        {
+            await featuredTags.ActorStoredAsync(stored, actor.FeaturedTags, ct);
+        }
+        catch (Exception e) when (e is NpgsqlException or Quartz.SchedulerException)
+        {
+            // The actor is stored; its featured tags are read again at the next refresh.
+            logger.LogWarning(e, "Could not queue reading the featured tags of {Actor}", actor.Id);
+        }
         return stored;
     }
 
