@@ -123,6 +123,7 @@ public static class FellowsHost
         services.AddSingleton<FollowMigration>();
         services.AddSingleton<Features.Accounts.DomainBlockService>();
         services.AddSingleton<Features.Tags.FeaturedTagService>();
+        services.AddSingleton<Features.Tags.RemoteFeaturedTags>();
         services.AddSingleton<PublicDocumentCache>();
         services.AddSingleton<PushService>();
         services.AddHostedService<PushWorker>();

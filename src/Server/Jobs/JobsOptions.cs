@@ -35,6 +35,15 @@ public sealed class JobsOptions
     /// <summary>At most this many actors are refreshed per run, so a large backlog is worked off gently.</summary>
     public int ActorRefreshBatch { get; set; } = 100;
 
+    /// <summary>How often each member's home feed is trimmed to its newest <see cref="HomeFeedKeep"/> rows.</summary>
+    public TimeSpan HomeFeedTrimInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Rows of a member's home feed kept by the trim; older pages are computed. As many as a follow backfills
+    /// (fellows_home_feed_bound(), 800, as Mastodon keeps per member): 20 pages of 40.
+    /// </summary>
+    public int HomeFeedKeep { get; set; } = 800;
+
     /// <summary>How often this node tells the Quartz cluster it is alive.</summary>
     public TimeSpan ClusterCheckinInterval { get; set; } = TimeSpan.FromSeconds(15);
 }
@@ -52,6 +61,8 @@ public sealed class JobsOptionsValidator : IValidateOptions<JobsOptions>
             errors.Add("Jobs:Keep* must not be negative");
         if (o.ActorStaleAfter <= TimeSpan.Zero) errors.Add("Jobs:ActorStaleAfter must be positive");
         if (o.ActorRefreshBatch < 1) errors.Add("Jobs:ActorRefreshBatch must be at least 1");
+        if (o.HomeFeedTrimInterval < TimeSpan.FromSeconds(1)) errors.Add("Jobs:HomeFeedTrimInterval must be at least a second");
+        if (o.HomeFeedKeep < 40) errors.Add("Jobs:HomeFeedKeep must be at least 40 (a page)");
         if (o.ClusterCheckinInterval < TimeSpan.FromSeconds(1)) errors.Add("Jobs:ClusterCheckinInterval must be at least a second");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

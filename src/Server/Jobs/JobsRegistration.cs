@@ -53,6 +53,11 @@ public static class JobsRegistration
             q.ScheduleJob<StaleActorRefreshJob>(
                 t => t.WithIdentity("stale-actor-refresh", "maintenance").WithSimpleSchedule(jobs.ActorRefreshInterval),
                 j => j.WithIdentity(StaleActorRefreshJob.Key));
+            // Not at start-up: a restart need not walk every feed again at once.
+            q.ScheduleJob<HomeFeedTrimJob>(
+                t => t.WithIdentity("home-feed-trim", "maintenance").StartAt(DateTimeOffset.UtcNow + jobs.HomeFeedTrimInterval)
+                    .WithSimpleSchedule(jobs.HomeFeedTrimInterval),
+                j => j.WithIdentity(HomeFeedTrimJob.Key));
             // Each open motion has its own durable job and triggers (MotionScheduler); this sweep is the safety net.
             q.ScheduleJob<Fellows.Server.Features.Motions.MotionSweepJob>(
                 // Not at start-up: each motion's own triggers are persisted and fire on their own after downtime.

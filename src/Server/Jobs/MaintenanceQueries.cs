@@ -69,4 +69,40 @@ static class MaintenanceQueries
         DELETE FROM scheduled_status_idempotency WHERE (account_id, key) IN (
             SELECT account_id, key FROM scheduled_status_idempotency WHERE created_at < @before LIMIT @limit)
         """;
+
+    // Home feed upkeep (migration 0023): each member's feed keeps its newest @keep rows. The first statement, for the
+    // next @members local members after @after, moves home_feed_bounds.complete_from up to just above the first row
+    // past the kept ones, so the feed still holds every candidate from complete_from on and reads older than that go
+    // to the computed query; it never moves complete_from down. Rows are not deleted here: the second statement
+    // deletes what lies below complete_from afterwards, once the raised bound is committed, so no reader ever sees a
+    // feed missing rows it claims to hold. Returns the last member of the batch (null when none is left).
+    public const string HomeFeedRaiseBounds = """
+        WITH members AS (
+            SELECT account_id FROM users WHERE account_id > @after ORDER BY account_id LIMIT @members),
+        cut AS (
+            SELECT m.account_id, d.status_id + 1 AS complete_from
+            FROM members m
+            CROSS JOIN LATERAL (SELECT h.status_id FROM home_feed h WHERE h.account_id = m.account_id
+                                ORDER BY h.status_id DESC OFFSET @keep LIMIT 1) d),
+        raised AS (
+            INSERT INTO home_feed_bounds (account_id, complete_from)
+            SELECT account_id, complete_from FROM cut ORDER BY account_id
+            ON CONFLICT (account_id) DO UPDATE SET complete_from = EXCLUDED.complete_from
+            WHERE home_feed_bounds.complete_from < EXCLUDED.complete_from
+            RETURNING 1)
+        SELECT (SELECT max(account_id) FROM members) AS last, (SELECT count(*) FROM raised)::int AS raised
+        """;
+
+    // Rows below a member's complete_from are never read (the page reads only from there on, the computed query
+    // answers below it, a follow's backfill starts there), so they go: at most @limit at a time, for the members
+    // (@after, @last]. Rows another transaction holds (an unfollow removing them too, say) are skipped rather than
+    // waited for; the next run takes them.
+    public const string HomeFeedDeleteBelowBounds = """
+        DELETE FROM home_feed WHERE (account_id, status_id) IN (
+            SELECT h.account_id, h.status_id
+            FROM home_feed_bounds b JOIN home_feed h ON h.account_id = b.account_id AND h.status_id < b.complete_from
+            WHERE b.account_id > @after AND b.account_id <= @last
+            LIMIT @limit
+            FOR UPDATE OF h SKIP LOCKED)
+        """;
 }

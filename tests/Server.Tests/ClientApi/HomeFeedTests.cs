@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
 using Fellows.Server.Database;
+using Fellows.Server.Jobs;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NUnit.Framework;
 
@@ -11,7 +13,8 @@ namespace Fellows.Server.Tests.ClientApi;
 /// <summary>
 /// The materialised home feed (migration 0023): what the triggers write and remove, that the home timeline read from
 /// it answers as the computed rule did (mutes, blocks, exclusive lists), the inbox path, the bounded backfill with the
-/// computed query below it, and the migration's backfill of existing data.
+/// computed query below it, the migration's backfill of existing data, and the upkeep of migration 0024 and
+/// <see cref="HomeFeedTrimJob"/> (trimming to the newest rows, removal by author).
 /// </summary>
 public class HomeFeedTests
 {
@@ -32,8 +35,6 @@ public class HomeFeedTests
         await _b.DisposeAsync();
     }
 
-    // The feed migration and those after it (other branches add their own): the old schema stops at 0022.
-    static readonly string[] OnlyTheFeedMigration = Migrator.All.Where(m => m.Version >= 23).Select(m => m.Name).ToArray();
     static readonly long[] CysOwnPost = [5000L];
 
     static string Str(long id) => id.ToString(CultureInfo.InvariantCulture);
@@ -272,7 +273,7 @@ public class HomeFeedTests
                 """);
         }
 
-        Assert.That(await Migrator.MigrateAsync(db, CancellationToken.None), Is.EqualTo(OnlyTheFeedMigration));
+        Assert.That(await Migrator.MigrateAsync(db, CancellationToken.None), Is.EqualTo(Migrator.All.Where(m => m.Version >= 23).Select(m => m.Name).ToList()));
 
         await using (var conn = await db.OpenConnectionAsync())
         {
@@ -286,5 +287,219 @@ public class HomeFeedTests
             Assert.That((await conn.QueryAsync<long>("SELECT status_id FROM home_feed WHERE account_id = 3")).ToList(), Is.EqualTo(CysOwnPost));
             Assert.That(await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM home_feed WHERE account_id = 4"), Is.Zero, "remote accounts have no home");
         }
+    }
+
+    /// <summary>Every status id on the member's home, newest first, read page by page with max_id.</summary>
+    static async Task<List<long>> AllPagesAsync(Member member, int size)
+    {
+        var seen = new List<long>();
+        var query = $"?limit={size}";
+        while (true)
+        {
+            var page = await HomeAsync(member, query);
+            if (page.Count == 0) return seen;
+            seen.AddRange(page.Select(long.Parse));
+            query = $"?limit={size}&max_id={page[^1]}";
+        }
+    }
+
+    static async Task<long?> CompleteFromAsync(NpgsqlConnection conn, long member) =>
+        await conn.ExecuteScalarAsync<long?>("SELECT complete_from FROM home_feed_bounds WHERE account_id = @member", new { member });
+
+    [Test]
+    public async Task Trim_keeps_the_newest_rows_and_pages_still_equal_the_computed_timeline()
+    {
+        var ana = await _a.CreateMemberAsync("trim_ana");
+        var ben = await _a.CreateMemberAsync("trim_ben");
+        var cy = await _a.CreateMemberAsync("trim_cy");
+        var dee = await _a.CreateMemberAsync("trim_dee");
+        await ana.PostJsonAsync($"/api/v1/accounts/{ben.AccountId}/follow");
+        await ana.PostJsonAsync($"/api/v1/accounts/{cy.AccountId}/follow");
+        await dee.PostJsonAsync($"/api/v1/accounts/{ben.AccountId}/follow");
+        // cy's boosts are hidden from ana: their rows are in her feed but not on her home, on either side of the cut.
+        await ana.PostJsonAsync($"/api/v1/accounts/{cy.AccountId}/follow", new { reblogs = false });
+        var dataSource = _a.Services.GetRequiredService<NpgsqlDataSource>();
+        List<long> expected;
+        List<long> feedBefore;
+        await using (var conn = new NpgsqlConnection(_a.ConnectionString))
+        {
+            // 1,200 posts from ben, cy and ana herself, interleaved, and every tenth of cy's a boost of one of ben's.
+            await conn.ExecuteAsync("""
+                INSERT INTO statuses (id, uri, account_id, content, visibility, local, created_at)
+                SELECT fellows_id(now() - interval '5 days' + g * interval '1 minute'), 'http://trim.test/s/' || g,
+                       CASE g % 3 WHEN 0 THEN @ben WHEN 1 THEN @cy ELSE @ana END, 'post ' || g, 0, true,
+                       now() - interval '5 days' + g * interval '1 minute'
+                FROM generate_series(1, 1200) g;
+                UPDATE statuses s SET reblog_of_id = (SELECT min(o.id) FROM statuses o WHERE o.account_id = @ben), content = ''
+                WHERE s.account_id = @cy AND s.uri LIKE 'http://trim.test/s/%' AND s.id % 10 = 0;
+                """, new { ana = ana.AccountId, ben = ben.AccountId, cy = cy.AccountId });
+            expected = (await conn.QueryAsync<long>("""
+                SELECT id FROM statuses WHERE account_id IN (@ana, @ben, @cy) AND NOT (account_id = @cy AND reblog_of_id IS NOT NULL)
+                ORDER BY id DESC
+                """, new { ana = ana.AccountId, ben = ben.AccountId, cy = cy.AccountId })).ToList();
+            feedBefore = await FeedOfAsync(_a, ana.AccountId);
+            Assert.That(feedBefore, Has.Count.EqualTo(1200), "every post fanned out, boosts too");
+            Assert.That(expected, Has.Count.GreaterThan(1100).And.Count.LessThan(1200), "some boosts hidden");
+            Assert.That(await CompleteFromAsync(conn, ana.AccountId), Is.Null, "the feed holds everything before the trim");
+        }
+        var beforeTrim = await AllPagesAsync(ana, 40);
+        Assert.That(beforeTrim, Is.EqualTo(expected), "home from the whole feed");
+
+        var (raised, deleted) = await HomeFeedTrimJob.TrimAsync(dataSource, 500, CancellationToken.None);
+
+        Assert.That(raised, Is.GreaterThanOrEqualTo(1));
+        Assert.That(deleted, Is.GreaterThanOrEqualTo(700));
+        Assert.That(await FeedOfAsync(_a, ana.AccountId), Is.EqualTo(feedBefore.Take(500).ToList()), "the newest 500 rows kept");
+        await using (var conn = new NpgsqlConnection(_a.ConnectionString))
+        {
+            Assert.That(await CompleteFromAsync(conn, ana.AccountId), Is.EqualTo(feedBefore[500] + 1), "complete from just above the first row dropped");
+            Assert.That(await CompleteFromAsync(conn, dee.AccountId), Is.Null, "a feed under the limit is left alone");
+        }
+        Assert.That(await FeedOfAsync(_a, dee.AccountId), Has.Count.EqualTo(400), "dee's 400 rows of ben's");
+
+        // Pages across the cut equal the whole-feed pages, in pages that end on it and pages that straddle it.
+        foreach (var size in new[] { 40, 30, 7 })
+            Assert.That(await AllPagesAsync(ana, size), Is.EqualTo(expected), $"pages of {size}");
+        var cutAt = expected.FindIndex(id => id < feedBefore[500] + 1);
+        Assert.That(cutAt, Is.GreaterThan(400).And.LessThan(500));
+        Assert.That((await HomeAsync(ana, $"?limit=40&max_id={expected[cutAt - 10]}&since_id={expected[cutAt + 40]}")).Select(long.Parse),
+            Is.EqualTo(expected.Skip(cutAt - 9).Take(40)));
+        Assert.That((await HomeAsync(ana, $"?limit=20&min_id={expected[cutAt + 10]}")).Select(long.Parse),
+            Is.EqualTo(expected.Skip(cutAt - 10).Take(20)), "oldest first from below the cut");
+        Assert.That((await HomeAsync(ana, $"?limit=20&min_id={expected[cutAt - 1]}")).Select(long.Parse),
+            Is.EqualTo(expected.Skip(cutAt - 21).Take(20)), "oldest first from the cut");
+
+        // Posts after the trim join the kept rows; a second pass with nothing new over the limit changes nothing.
+        var fresh = long.Parse((await ben.PostJsonAsync("/api/v1/statuses", new { status = "After the trim" })).GetProperty("id").GetString()!, CultureInfo.InvariantCulture);
+        Assert.That((await HomeAsync(ana, "?limit=1")).Select(long.Parse), Is.EqualTo(new[] { fresh }));
+        var again = await HomeFeedTrimJob.TrimAsync(dataSource, 501, CancellationToken.None);
+        Assert.That(again, Is.EqualTo((0, 0L)));
+        Assert.That(await AllPagesAsync(ana, 40), Is.EqualTo(expected.Prepend(fresh).ToList()));
+    }
+
+    [Test]
+    public async Task Trim_drops_rows_below_where_the_feed_is_complete_and_never_lowers_it()
+    {
+        var ana = await _a.CreateMemberAsync("trimfloor_ana");
+        var ben = await _a.CreateMemberAsync("trimfloor_ben");
+        await ana.PostJsonAsync($"/api/v1/accounts/{ben.AccountId}/follow");
+        var posts = new List<long>();
+        for (var i = 0; i < 6; i++)
+            posts.Add(long.Parse((await ben.PostJsonAsync("/api/v1/statuses", new { status = $"Row {i}" })).GetProperty("id").GetString()!, CultureInfo.InvariantCulture));
+        await using var conn = new NpgsqlConnection(_a.ConnectionString);
+        // A bound above two of the rows, as a follow's bounded backfill can leave one: those two are never read.
+        await conn.ExecuteAsync("INSERT INTO home_feed_bounds (account_id, complete_from) VALUES (@ana, @from)", new { ana = ana.AccountId, from = posts[2] });
+
+        await HomeFeedTrimJob.TrimAsync(_a.Services.GetRequiredService<NpgsqlDataSource>(), 800, CancellationToken.None);
+
+        Assert.That(await FeedOfAsync(_a, ana.AccountId), Is.EqualTo(posts.Skip(2).Reverse().ToList()));
+        Assert.That(await CompleteFromAsync(conn, ana.AccountId), Is.EqualTo(posts[2]), "not moved down to the 800th row");
+        Assert.That(await AllPagesAsync(ana, 4), Is.EqualTo(Enumerable.Reverse(posts).ToList()), "the two below come from the computed query");
+    }
+
+    [Test]
+    public async Task Trim_job_is_scheduled_and_runs_through_quartz_with_the_configured_limit()
+    {
+        await using var instance = await FellowsInstance.StartAsync("homefeed-trimjob", settings: new Dictionary<string, string?> { ["Jobs:HomeFeedKeep"] = "40" });
+        var ana = await instance.CreateMemberAsync("job_ana");
+        var ben = await instance.CreateMemberAsync("job_ben");
+        await ana.PostJsonAsync($"/api/v1/accounts/{ben.AccountId}/follow");
+        await using var conn = new NpgsqlConnection(instance.ConnectionString);
+        await conn.ExecuteAsync("""
+            INSERT INTO statuses (id, uri, account_id, content, visibility, local, created_at)
+            SELECT fellows_id(now() - interval '1 day' + g * interval '1 minute'), 'http://trimjob.test/s/' || g, @ben, 'post ' || g, 0, true,
+                   now() - interval '1 day' + g * interval '1 minute'
+            FROM generate_series(1, 100) g
+            """, new { ben = ben.AccountId });
+        var expected = await FeedOfAsync(instance, ana.AccountId);
+        Assert.That(expected, Has.Count.EqualTo(100));
+
+        var scheduler = await instance.Services.GetRequiredService<Quartz.ISchedulerFactory>().GetScheduler();
+        await scheduler.TriggerJob(HomeFeedTrimJob.Key);
+
+        await Api.EventuallyAsync(async () => (await FeedOfAsync(instance, ana.AccountId)).Count == 40, "the feed trimmed to 40 rows");
+        Assert.That(await FeedOfAsync(instance, ana.AccountId), Is.EqualTo(expected.Take(40).ToList()));
+        Assert.That(await AllPagesAsync(ana, 40), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public async Task Unfollow_and_block_remove_only_that_authors_rows_and_keep_those_a_followed_tag_brings()
+    {
+        var ana = await _a.CreateMemberAsync("rm_ana");
+        var ben = await _a.CreateMemberAsync("rm_ben");
+        var cy = await _a.CreateMemberAsync("rm_cy");
+        await ana.PostJsonAsync($"/api/v1/accounts/{ben.AccountId}/follow");
+        await ana.PostJsonAsync($"/api/v1/accounts/{cy.AccountId}/follow");
+        await ana.PostJsonAsync("/api/v1/tags/rmseeds/follow");
+        async Task<long> PostAsync(Member m, string text) =>
+            long.Parse((await m.PostJsonAsync("/api/v1/statuses", new { status = text })).GetProperty("id").GetString()!, CultureInfo.InvariantCulture);
+        var benPlain = await PostAsync(ben, "Plain");
+        var benTagged = await PostAsync(ben, "Swap #rmseeds");
+        var cyPost = await PostAsync(cy, "From cy");
+        var benBoost = long.Parse((await ben.PostJsonAsync($"/api/v1/statuses/{cyPost}/reblog")).GetProperty("id").GetString()!, CultureInfo.InvariantCulture);
+        var cyLater = await PostAsync(cy, "Later from cy");
+        var anaOwn = await PostAsync(ana, "Mine");
+        Assert.That(await FeedOfAsync(_a, ana.AccountId), Is.EqualTo(new[] { anaOwn, cyLater, benBoost, cyPost, benTagged, benPlain }));
+
+        await ana.PostJsonAsync($"/api/v1/accounts/{ben.AccountId}/unfollow");
+
+        Assert.That(await FeedOfAsync(_a, ana.AccountId), Is.EqualTo(new[] { anaOwn, cyLater, cyPost, benTagged }),
+            "ben's post and boost gone, the one with a followed tag kept");
+        Assert.That((await HomeAsync(ana)).Select(long.Parse), Is.EqualTo(new[] { anaOwn, cyLater, cyPost, benTagged }));
+        Assert.That(await FeedOfAsync(_a, ben.AccountId), Is.EqualTo(new[] { benBoost, benTagged, benPlain }), "ben's own feed untouched");
+
+        // A block ends the follow: cy's rows go the same way.
+        await ana.PostJsonAsync($"/api/v1/accounts/{cy.AccountId}/block");
+        Assert.That(await FeedOfAsync(_a, ana.AccountId), Is.EqualTo(new[] { anaOwn, benTagged }));
+        Assert.That((await HomeAsync(ana)).Select(long.Parse), Is.EqualTo(new[] { anaOwn, benTagged }));
+    }
+
+    [Test]
+    public async Task Unfollow_removal_looks_up_the_authors_statuses_instead_of_reading_the_whole_feed()
+    {
+        var ana = await _a.CreateMemberAsync("idx_ana");
+        var authors = new List<Member>();
+        for (var i = 0; i < 20; i++)
+        {
+            var author = await _a.CreateMemberAsync($"idx_author{i}");
+            authors.Add(author);
+            await ana.PostJsonAsync($"/api/v1/accounts/{author.AccountId}/follow");
+        }
+        await using var conn = new NpgsqlConnection(_a.ConnectionString);
+        await conn.OpenAsync();
+        // 100 posts each: a feed of 2,000 rows from 20 authors.
+        await conn.ExecuteAsync("""
+            INSERT INTO statuses (id, uri, account_id, content, visibility, local, created_at)
+            SELECT fellows_id(now() - interval '3 days' + g * interval '1 minute'), 'http://idx.test/s/' || g,
+                   (@authors::bigint[])[1 + g % 20], 'post ' || g, 0, true, now() - interval '3 days' + g * interval '1 minute'
+            FROM generate_series(1, 2000) g
+            """, new { authors = authors.Select(a => a.AccountId).ToArray() });
+        await conn.ExecuteAsync("ANALYZE home_feed; ANALYZE statuses");
+        Assert.That(await FeedOfAsync(_a, ana.AccountId), Has.Count.EqualTo(2000));
+
+        // The removal the unfollow trigger runs, taken from the trigger itself and planned generically (as PL/pgSQL
+        // may keep it): the author's statuses from their index, then each looked up in the member's feed by key.
+        var body = await conn.ExecuteScalarAsync<string>("SELECT prosrc FROM pg_proc WHERE proname = 'fellows_home_feed_unfollow'");
+        var delete = body!.Substring(body.IndexOf("DELETE", StringComparison.Ordinal));
+        delete = delete[..delete.IndexOf(';', StringComparison.Ordinal)]
+            .Replace("OLD.account_id", "$1", StringComparison.Ordinal)
+            .Replace("OLD.target_account_id", "$2", StringComparison.Ordinal)
+            .Replace("oldest", "$3", StringComparison.Ordinal);
+        await conn.ExecuteAsync($"PREPARE unfollow_removal (bigint, bigint, bigint) AS {delete}");
+        await conn.ExecuteAsync("SET plan_cache_mode = force_generic_plan");
+        var plan = string.Join("\n", await conn.QueryAsync<string>($"EXPLAIN EXECUTE unfollow_removal({ana.AccountId}, {authors[3].AccountId}, 0)"));
+        await conn.ExecuteAsync("RESET plan_cache_mode");
+        Assert.That(plan, Does.Match("(Index Scan|Index Only Scan|Bitmap Index Scan) (using|on) statuses_account"), plan);
+        // Each status is looked up by key: by (member, status), or by status alone where a status has few feed rows
+        // (PostgreSQL chooses by the statistics); never a walk of the member's feed (account_id alone) or a scan.
+        Assert.That(plan, Does.Match(@"(using|on) home_feed_(pkey|status)( on home_feed h)?[^\n]*\n\s*Index Cond: \((\(account_id = \$1\) AND \()?status_id = ANY"), plan);
+        Assert.That(plan.Split('\n').Select(l => l.Trim()), Has.None.EqualTo("Index Cond: (account_id = $1)"), plan);
+        Assert.That(plan, Does.Not.Contain("Seq Scan on home_feed").And.Not.Contain("Seq Scan on statuses"), plan);
+
+        // And the real thing removes exactly that author's hundred rows.
+        await ana.PostJsonAsync($"/api/v1/accounts/{authors[3].AccountId}/unfollow");
+        Assert.That(await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM home_feed WHERE account_id = @ana AND author_id = @author",
+            new { ana = ana.AccountId, author = authors[3].AccountId }), Is.Zero);
+        Assert.That(await FeedOfAsync(_a, ana.AccountId), Has.Count.EqualTo(1900));
     }
 }

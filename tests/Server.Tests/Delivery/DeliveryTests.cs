@@ -20,7 +20,7 @@ public sealed class DeliveryTests
 {
     static readonly TimeSpan BackoffBase = TimeSpan.FromMinutes(1);
     const int CircuitThreshold = 4;
-    static readonly string[] ExpectedJobs = ["due-work-sweep", "motion-sweep", "prune", "retry-sweep", "stale-actor-refresh"];
+    static readonly string[] ExpectedJobs = ["due-work-sweep", "home-feed-trim", "motion-sweep", "prune", "retry-sweep", "stale-actor-refresh"];
     static readonly TimeSpan CircuitOpenBase = TimeSpan.FromMinutes(5);
 
     // Whole seconds: PostgreSQL keeps microseconds, so times read back compare equal to the clock's.
@@ -290,7 +290,7 @@ public sealed class DeliveryTests
         var triggers = await conn.ExecuteScalarAsync<int>(
             "SELECT count(*) FROM qrtz_triggers WHERE sched_name = @s AND job_group = 'maintenance' AND trigger_group NOT LIKE '%MANUAL_TRIGGER'",
             new { s = JobsRegistration.SchedulerName });
-        Assert.That(triggers, Is.EqualTo(5));
+        Assert.That(triggers, Is.EqualTo(ExpectedJobs.Length));
         await WaitUntilAsync(async () => await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM qrtz_scheduler_state WHERE sched_name = @s", new { s = JobsRegistration.SchedulerName }) == 1,
             "this node checked in to the cluster");
 

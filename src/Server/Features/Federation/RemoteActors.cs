@@ -19,7 +19,7 @@ namespace Fellows.Server.Features.Federation;
 /// </summary>
 public sealed class RemoteActors(
     NpgsqlDataSource db, ActivityPubClient client, WebFingerClient webFinger, InstanceActor instance, InstanceUrls urls,
-    TimeProvider clock, ILogger<RemoteActors> logger) : IRemoteActorRefresher
+    Tags.RemoteFeaturedTags featuredTags, TimeProvider clock, ILogger<RemoteActors> logger) : IRemoteActorRefresher
 {
     static readonly TimeSpan Freshness = TimeSpan.FromDays(1);
 
@@ -129,7 +129,17 @@ public sealed class RemoteActors(
                 new { movedTo, accountId }, tx, cancellationToken: ct));
         }
         await tx.CommitAsync(ct);
-        return await conn.AccountByIdAsync(accountId, null, ct);
+        var stored = await conn.AccountByIdAsync(accountId, null, ct);
+        try
+        {
+            await featuredTags.ActorStoredAsync(stored, actor.FeaturedTags, ct);
+        }
+        catch (Exception e) when (e is NpgsqlException or Quartz.SchedulerException)
+        {
+            // The actor is stored; its featured tags are read again at the next refresh.
+            logger.LogWarning(e, "Could not queue reading the featured tags of {Actor}", actor.Id);
+        }
+        return stored;
     }
 
     /// <summary>Resolves <c>user@domain</c>: an account we know, else WebFinger then the actor document.</summary>
