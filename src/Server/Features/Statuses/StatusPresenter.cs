@@ -223,9 +223,9 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
         void WriteBool(bool value) => Write(value ? "true"u8 : "false"u8);
         bool Compose(long id)
         {
-            var v = versions[id];
+            if (!versions.TryGetValue(id, out var v) || !parts.TryGetValue(id, out var part)) return false;
             var own = v.AccountId == viewer;
-            if (!parts.TryGetValue(id, out var part) || (own ? self : accountParts.GetValueOrDefault(v.AccountId)) is not { } author) return false;
+            if ((own ? self : accountParts.GetValueOrDefault(v.AccountId)) is not { } author) return false;
             Write(part.Json);
             Write(",\"account\":"u8);
             Write(author.Json);
