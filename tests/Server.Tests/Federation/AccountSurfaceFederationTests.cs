@@ -58,8 +58,18 @@ public class AccountSurfaceFederationTests
         await bea.PostJsonAsync("/api/v1/statuses", new { status = "news from beta #surfnews" });
         await Api.EventuallyAsync(async () => Contents(await ada.GetJsonAsync("/api/v1/timelines/home")).Any(c => c!.Contains("news from beta")),
             "bea's post to reach ada");
+        // A member of ada's own server she follows boosts it: the boost goes with the server block too.
+        var beaPostOnA = (await ada.GetJsonAsync("/api/v1/timelines/home")).EnumerateArray()
+            .First(st => st.GetProperty("content").GetString()!.Contains("news from beta", StringComparison.Ordinal)).GetProperty("id").GetString();
+        var cyd = await _a.CreateMemberAsync("cyd");
+        await ada.PostJsonAsync($"/api/v1/accounts/{cyd.AccountId}/follow");
+        await cyd.PostJsonAsync($"/api/v1/statuses/{beaPostOnA}/reblog");
+        bool BoostShown(JsonElement home) => home.EnumerateArray().Any(st =>
+            st.GetProperty("reblog").ValueKind == JsonValueKind.Object && st.GetProperty("reblog").GetProperty("id").GetString() == beaPostOnA);
+        Assert.That(BoostShown(await ada.GetJsonAsync("/api/v1/timelines/home")), Is.True);
 
         await ada.PostJsonAsync("/api/v1/domain_blocks", new { domain = _b.Domain });
+        Assert.That(BoostShown(await ada.GetJsonAsync("/api/v1/timelines/home")), Is.False, "a boost of a post from a blocked server");
 
         var bobOnA = await IdOfAsync(ada, bob);
         var toBob = await RelationshipAsync(ada, bobOnA);
@@ -90,6 +100,7 @@ public class AccountSurfaceFederationTests
         var lifted = await ada.Api.SendAsync(new HttpRequestMessage(HttpMethod.Delete, new Uri($"/api/v1/domain_blocks?domain={_b.Domain}", UriKind.Relative)));
         Assert.That(lifted.IsSuccessStatusCode, Is.True);
         Assert.That(Contents(await ada.GetJsonAsync("/api/v1/timelines/public")).Any(c => c!.Contains("news from beta")), Is.True);
+        Assert.That(BoostShown(await ada.GetJsonAsync("/api/v1/timelines/home")), Is.True, "cyd's boost is back");
     }
 
     [Test]
