@@ -158,17 +158,13 @@ static class DomainBlockQueries
 
     /// <summary>
     /// Nothing by an account on a server the viewer blocked, nor a boost of one. Most members block no server; the
-    /// first test runs once per query (an InitPlan) and spares every row the lookup. For those who do, the author
-    /// (and for a boost the boosted author) is one key lookup each and their server one probe of the (member, domain)
-    /// key, rather than a scan of the member's blocks per row. Expects <c>s</c> and @viewer.
+    /// first test runs once per query (an InitPlan) and spares every row the lookup. Expects <c>s</c> and @viewer.
     /// </summary>
     public const string StatusNotBlocked = """
         (NOT EXISTS (SELECT 1 FROM account_domain_blocks d0 WHERE d0.account_id = @viewer)
-         OR (NOT EXISTS (SELECT 1 FROM accounts da JOIN account_domain_blocks d ON d.account_id = @viewer AND d.domain = lower(da.domain)
-                         WHERE da.id = s.account_id)
-             AND (s.reblog_of_id IS NULL
-                  OR NOT EXISTS (SELECT 1 FROM statuses o JOIN accounts da ON da.id = o.account_id
-                                 JOIN account_domain_blocks d ON d.account_id = @viewer AND d.domain = lower(da.domain)
-                                 WHERE o.id = s.reblog_of_id))))
+         OR NOT EXISTS (SELECT 1 FROM accounts da
+                        WHERE da.id IN (s.account_id, (SELECT o.account_id FROM statuses o WHERE o.id = s.reblog_of_id))
+                          AND da.domain IS NOT NULL
+                          AND EXISTS (SELECT 1 FROM account_domain_blocks d WHERE d.account_id = @viewer AND d.domain = lower(da.domain))))
         """;
 }
