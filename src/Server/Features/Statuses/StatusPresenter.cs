@@ -152,14 +152,11 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             }
         }
 
-        // Presented in full: moved authors, rows gone meanwhile.
+        // Presented in full (below, with any row that could not be composed): moved authors, rows gone meanwhile.
         bool Whole(Status s) => !versions.TryGetValue(s.Id, out var v) || v.Moved || (s.ReblogOfId is { } o && versions.TryGetValue(o, out var ov) && ov.Moved);
-        var whole = statuses.Where(Whole).ToList();
-        var wholeEntities = whole.Count == 0 ? new Dictionary<long, ApiStatus>()
-            : (await PresentManyAsync(conn, whole, viewer, ct)).Zip(whole).ToDictionary(p => p.Second.Id, p => p.First);
 
         // Parts for everything else, rendering the missing ones for no viewer in one presentation.
-        var composed = statuses.Where(s => !wholeEntities.ContainsKey(s.Id)).ToList();
+        var composed = statuses.Where(s => !Whole(s)).ToList();
         var partIds = composed.Select(s => s.Id).Concat(composed.Where(s => s.ReblogOfId is not null && versions.ContainsKey(s.ReblogOfId.Value))
             .Select(s => s.ReblogOfId!.Value)).Distinct().ToArray();
         var parts = new Dictionary<long, RenderedStatuses.StatusPart>();
@@ -218,17 +215,22 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
         }
         var filters = hasFilters && viewer is not null ? await ActiveFilters.LoadAsync(conn, viewer.Value, now, ct) : ActiveFilters.None;
 
+        bool Composable(long id) => versions.TryGetValue(id, out var v) && parts.ContainsKey(id)
+            && (v.AccountId == viewer ? self : accountParts.GetValueOrDefault(v.AccountId)) is not null;
+        var whole = statuses.Where(s => Whole(s) || !Composable(s.Id) || (s.ReblogOfId is { } o && versions.ContainsKey(o) && !Composable(o))).ToList();
+        var wholeEntities = whole.Count == 0 ? new Dictionary<long, ApiStatus>()
+            : (await PresentManyAsync(conn, whole, viewer, ct)).Zip(whole).ToDictionary(p => p.Second.Id, p => p.First);
+
         var output = new ArrayBufferWriter<byte>(statuses.Count * 2048);
         void Write(ReadOnlySpan<byte> bytes) => output.Write(bytes);
         void WriteBool(bool value) => Write(value ? "true"u8 : "false"u8);
-        bool Compose(long id)
+        void Compose(long id)
         {
-            if (!versions.TryGetValue(id, out var v) || !parts.TryGetValue(id, out var part)) return false;
+            var (v, part) = (versions[id], parts[id]);
             var own = v.AccountId == viewer;
-            if ((own ? self : accountParts.GetValueOrDefault(v.AccountId)) is not { } author) return false;
             Write(part.Json);
             Write(",\"account\":"u8);
-            Write(author.Json);
+            Write((own ? self! : accountParts[v.AccountId]).Json);
             // Boost and favourite counts are the author's to see (humane defaults).
             Write(",\"reblogs_count\":"u8);
             Write(Encoding.ASCII.GetBytes((own ? v.ReblogsCount : 0).ToString(CultureInfo.InvariantCulture)));
@@ -249,7 +251,6 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
             else Write(JsonSerializer.SerializeToUtf8Bytes(filters.Match(id, part.FilterText), _json));
             Write(",\"poll\":"u8);
             Write(polls.TryGetValue(id, out var poll) ? JsonSerializer.SerializeToUtf8Bytes(poll, _json) : "null"u8);
-            return true;
         }
 
         Write("["u8);
@@ -257,14 +258,18 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
         {
             if (i > 0) Write(","u8);
             var s = statuses[i];
-            if (wholeEntities.TryGetValue(s.Id, out var entity) || !Compose(s.Id))
+            if (wholeEntities.TryGetValue(s.Id, out var entity))
             {
-                entity ??= (await PresentManyAsync(conn, [s], viewer, ct))[0];
                 Write(JsonSerializer.SerializeToUtf8Bytes(entity, _json));
                 continue;
             }
+            Compose(s.Id);
             Write(",\"reblog\":"u8);
-            if (s.ReblogOfId is { } original && Compose(original)) Write(",\"reblog\":null}"u8);
+            if (s.ReblogOfId is { } original && Composable(original))
+            {
+                Compose(original);
+                Write(",\"reblog\":null}"u8);
+            }
             else Write("null"u8);
             Write("}"u8);
         }
