@@ -97,18 +97,22 @@ public static class FilterEndpoints
         var me = user.RequiredAccountId();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var id = await conn.ExecuteScalarAsync<long?>(new CommandDefinition("""
-            INSERT INTO filters (account_id, title, context, filter_action, expires_at)
-            SELECT @me, @title, @context, @action, @expiresAt WHERE (SELECT count(*) FROM filters WHERE account_id = @me) < @max
-            RETURNING id
-            """, new { me, title = input!.Title, context = input.Context, action = input.Action ?? "warn", expiresAt = input.ExpiresAt, max = MaxFilters },
-            tx, cancellationToken: ct));
+        var id = await InsertFilterAsync(conn, tx, me, input!, ct);
         if (id is null) return Invalid($"at most {MaxFilters} filters");
         foreach (var k in keywords)
             await InsertKeywordAsync(conn, tx, id.Value, k.GetValueOrDefault("keyword", "").Trim(), k.GetValueOrDefault("whole_word"), ct);
         await tx.CommitAsync(ct);
         return Results.Json((await FilterStore.LoadAsync(conn, me, id, ct)).Single());
     }
+
+    /// <summary>A new filter of the member's (v2, or the one a v1 filter stands for); null when they have the most allowed.</summary>
+    static Task<long?> InsertFilterAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long me, FilterInput input, CancellationToken ct) =>
+        conn.ExecuteScalarAsync<long?>(new CommandDefinition("""
+            INSERT INTO filters (account_id, title, context, filter_action, expires_at)
+            SELECT @me, @title, @context, @action, @expiresAt WHERE (SELECT count(*) FROM filters WHERE account_id = @me) < @max
+            RETURNING id
+            """, new { me, title = input.Title, context = input.Context, action = input.Action ?? "warn", expiresAt = input.ExpiresAt, max = MaxFilters },
+            tx, cancellationToken: ct));
 
     static Task InsertKeywordAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long filterId, string keyword, string? wholeWord, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition("INSERT INTO filter_keywords (filter_id, keyword, whole_word) VALUES (@filterId, @keyword, @wholeWord)",
@@ -308,12 +312,7 @@ public static class FilterEndpoints
         var me = user.RequiredAccountId();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var filterId = await conn.ExecuteScalarAsync<long?>(new CommandDefinition("""
-            INSERT INTO filters (account_id, title, context, filter_action, expires_at)
-            SELECT @me, @title, @context, @action, @expiresAt WHERE (SELECT count(*) FROM filters WHERE account_id = @me) < @max
-            RETURNING id
-            """, new { me, title = input!.Title, context = input.Context, action = input.Action ?? "warn", expiresAt = input.ExpiresAt, max = MaxFilters },
-            tx, cancellationToken: ct));
+        var filterId = await InsertFilterAsync(conn, tx, me, input!, ct);
         if (filterId is null) return Invalid($"at most {MaxFilters} filters");
         var keywordId = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
             "INSERT INTO filter_keywords (filter_id, keyword, whole_word) VALUES (@filterId, @phrase, @wholeWord) RETURNING id",
