@@ -124,7 +124,7 @@ public sealed class ScheduledStatusService(
                 INSERT INTO scheduled_status_idempotency (account_id, key, scheduled_status_id, created_at) VALUES (@accountId, @idempotencyKey, @id, @now)
                 ON CONFLICT (account_id, key) DO UPDATE SET scheduled_status_id = excluded.scheduled_status_id, created_at = excluded.created_at
                 WHERE scheduled_status_idempotency.created_at <= @since
-                """, new { accountId, idempotencyKey, id, now, since = now - IdempotencyWindow }, tx, cancellationToken: ct));
+                """, new { accountId, idempotencyKey, id, now, since = now - StatusService.IdempotencyWindow }, tx, cancellationToken: ct));
             if (claimed == 0)
             {
                 await tx.RollbackAsync(ct);
@@ -139,15 +139,12 @@ public sealed class ScheduledStatusService(
         return (await GetAsync(accountId, id, ct))!;
     }
 
-    /// <summary>How long an Idempotency-Key names the post it made: an hour, as for posting now.</summary>
-    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(1);
-
     /// <summary>The still-scheduled post this key made within the window, if any.</summary>
     async Task<long?> EarlierAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long accountId, string key, CancellationToken ct) =>
         await conn.ExecuteScalarAsync<long?>(new CommandDefinition("""
             SELECT i.scheduled_status_id FROM scheduled_status_idempotency i
             WHERE i.account_id = @accountId AND i.key = @key AND i.created_at > @since
-            """, new { accountId, key, since = clock.GetUtcNow() - IdempotencyWindow }, tx, cancellationToken: ct));
+            """, new { accountId, key, since = clock.GetUtcNow() - StatusService.IdempotencyWindow }, tx, cancellationToken: ct));
 
     public async Task<ApiScheduledStatus?> GetAsync(long accountId, long id, CancellationToken ct)
     {

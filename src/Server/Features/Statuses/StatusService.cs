@@ -42,6 +42,9 @@ public sealed class StatusService(
     public const int MaxCharacters = 5000;
     public const int MaxAttachments = 4;
 
+    /// <summary>How long an Idempotency-Key names the post it made (or scheduled): an hour, as in Mastodon.</summary>
+    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(1);
+
     /// <summary>The checks on a post's own fields, before anything is looked up: for posting now and for scheduling.</summary>
     public static Error? Validate(NewStatus input)
     {
@@ -73,7 +76,7 @@ public sealed class StatusService(
             var earlier = await conn.QuerySingleOrDefaultAsync<Status>(new CommandDefinition($"""
                 SELECT {StatusQueries.Columns} FROM status_idempotency i JOIN statuses s ON s.id = i.status_id
                 WHERE i.account_id = @accountId AND i.key = @key AND i.created_at > @since AND s.deleted_at IS NULL
-                """, new { accountId, key, since = clock.GetUtcNow().AddHours(-1) }, tx, cancellationToken: ct));
+                """, new { accountId, key, since = clock.GetUtcNow() - IdempotencyWindow }, tx, cancellationToken: ct));
             if (earlier is not null) return earlier;
         }
 
@@ -129,7 +132,7 @@ public sealed class StatusService(
                 INSERT INTO status_idempotency (account_id, key, status_id, created_at) VALUES (@accountId, @idempotencyKey, @id, @now)
                 ON CONFLICT (account_id, key) DO UPDATE SET status_id = excluded.status_id, created_at = excluded.created_at
                 WHERE status_idempotency.created_at <= @since
-                """, new { accountId, idempotencyKey, id, now, since = now.AddHours(-1) }, tx, cancellationToken: ct));
+                """, new { accountId, idempotencyKey, id, now, since = now - IdempotencyWindow }, tx, cancellationToken: ct));
             if (claimed == 0)
             {
                 // Another request with the same key committed first: answer with its post, and make none here.
