@@ -48,7 +48,9 @@ public sealed class TokenService(NpgsqlDataSource db, TimeProvider clock, TokenC
             new { hash, now }, cancellationToken: ct));
         if (row is null) return null;
         var principal = new TokenPrincipal(row.Id, row.AccountId, row.ApplicationId, row.Scopes, row.PendingApproval);
-        cache.Keep(hash, principal, row.ExpiresAt, generation);
+        // A member still waiting for approval is not remembered: their approval (by an admin on the command line, say)
+        // must count from the next call, not from when the notification arrives.
+        if (!principal.PendingApproval) cache.Keep(hash, principal, row.ExpiresAt, generation);
         return principal;
     }
 
