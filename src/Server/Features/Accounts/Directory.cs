@@ -43,16 +43,15 @@ static class DirectoryQueries
     /// Listed: discoverable people and groups that have not moved or left, from servers not suspended here; local ones
     /// only when they are co-op members (approved, enabled).
     /// </summary>
-    const string Listed = """
+    const string Listed = $"""
         a.deleted_at IS NULL AND a.suspended_at IS NULL AND a.discoverable AND a.moved_to_account_id IS NULL AND a.actor_type IN ('Person', 'Group')
         AND (a.domain IS NOT NULL OR EXISTS (SELECT 1 FROM users u WHERE u.account_id = a.id AND u.approved AND u.disabled_at IS NULL)
              OR EXISTS (SELECT 1 FROM groups g WHERE g.account_id = a.id))
         AND (NOT @local OR a.domain IS NULL)
-        AND (a.domain IS NULL OR NOT EXISTS (SELECT 1 FROM domain_blocks ib WHERE ib.domain = a.domain AND ib.severity = 'suspend'))
+        AND {DomainBlockQueries.AccountServerNotBlocked}
         AND (@viewer::bigint IS NULL OR (
             NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = @viewer AND b.target_account_id = a.id) OR (b.account_id = a.id AND b.target_account_id = @viewer))
-            AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = @viewer AND m.target_account_id = a.id)
-            AND (a.domain IS NULL OR NOT EXISTS (SELECT 1 FROM account_domain_blocks db WHERE db.account_id = @viewer AND db.domain = a.domain))))
+            AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = @viewer AND m.target_account_id = a.id)))
         """;
 
     /// <summary>Those who posted lately first, then those who have not posted yet.</summary>

@@ -157,6 +157,16 @@ static class DomainBlockQueries
         """;
 
     /// <summary>
+    /// An account (<c>a</c>) not on a server this instance suspended nor on one the viewer (@viewer, may be null) blocked:
+    /// who may be listed or suggested to them.
+    /// </summary>
+    public const string AccountServerNotBlocked = """
+        (a.domain IS NULL
+         OR (NOT EXISTS (SELECT 1 FROM domain_blocks ib WHERE ib.domain = lower(a.domain) AND ib.severity = 'suspend')
+             AND NOT EXISTS (SELECT 1 FROM account_domain_blocks db WHERE db.account_id = @viewer AND db.domain = lower(a.domain))))
+        """;
+
+    /// <summary>
     /// Nothing by an account on a server the viewer blocked, nor a boost of one. Most members block no server; the
     /// first test runs once per query (an InitPlan) and spares every row the lookup. Expects <c>s</c> and @viewer.
     /// </summary>

@@ -37,7 +37,7 @@ public static class SuggestionEndpoints
         CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var candidates = (await conn.QueryAsync<Candidate>(new CommandDefinition(SuggestionQueries.Candidates, new { me, limit }, cancellationToken: ct))).ToList();
+        var candidates = (await conn.QueryAsync<Candidate>(new CommandDefinition(SuggestionQueries.Candidates, new { viewer = me, limit }, cancellationToken: ct))).ToList();
         var accounts = await presenter.PresentManyAsync(conn, candidates.Select(c => c.Id).ToArray(), me, ct);
         return candidates.Where(c => accounts.ContainsKey(c.Id)).Select(c => (accounts[c.Id], c.Source)).ToList();
     }
@@ -67,17 +67,16 @@ public static class SuggestionEndpoints
 
 static class SuggestionQueries
 {
-    /// <summary>Who may be suggested to <c>@me</c> at all (the account is <c>a</c>).</summary>
-    const string Suggestible = """
-        a.id <> @me AND a.deleted_at IS NULL AND a.suspended_at IS NULL AND a.discoverable AND a.moved_to_account_id IS NULL
+    /// <summary>Who may be suggested to <c>@viewer</c> at all (the account is <c>a</c>).</summary>
+    const string Suggestible = $"""
+        a.id <> @viewer AND a.deleted_at IS NULL AND a.suspended_at IS NULL AND a.discoverable AND a.moved_to_account_id IS NULL
         AND a.actor_type IN ('Person', 'Group')
-        AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.account_id = @me AND f.target_account_id = a.id)
-        AND NOT EXISTS (SELECT 1 FROM follow_requests r WHERE r.account_id = @me AND r.target_account_id = a.id)
-        AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = @me AND b.target_account_id = a.id) OR (b.account_id = a.id AND b.target_account_id = @me))
-        AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = @me AND m.target_account_id = a.id)
-        AND NOT EXISTS (SELECT 1 FROM suggestion_dismissals d WHERE d.account_id = @me AND d.target_account_id = a.id)
-        AND (a.domain IS NULL OR NOT EXISTS (SELECT 1 FROM account_domain_blocks db WHERE db.account_id = @me AND db.domain = a.domain)
-                              AND NOT EXISTS (SELECT 1 FROM domain_blocks ib WHERE ib.domain = a.domain AND ib.severity = 'suspend'))
+        AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.account_id = @viewer AND f.target_account_id = a.id)
+        AND NOT EXISTS (SELECT 1 FROM follow_requests r WHERE r.account_id = @viewer AND r.target_account_id = a.id)
+        AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = @viewer AND b.target_account_id = a.id) OR (b.account_id = a.id AND b.target_account_id = @viewer))
+        AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = @viewer AND m.target_account_id = a.id)
+        AND NOT EXISTS (SELECT 1 FROM suggestion_dismissals d WHERE d.account_id = @viewer AND d.target_account_id = a.id)
+        AND {DomainBlockQueries.AccountServerNotBlocked}
         """;
 
     /// <summary>
@@ -90,7 +89,7 @@ static class SuggestionQueries
             WHERE {Groups.GroupQueries.CoopMemberCondition} AND {Suggestible}
         ), friends AS (
             SELECT f2.target_account_id AS id FROM follows f1 JOIN follows f2 ON f2.account_id = f1.target_account_id
-            WHERE f1.account_id = @me
+            WHERE f1.account_id = @viewer
             GROUP BY f2.target_account_id HAVING count(*) >= 2
         ), fof AS (
             SELECT a.id, 'friends_of_friends' AS source, 1 AS rank FROM friends x JOIN accounts a ON a.id = x.id
