@@ -172,11 +172,11 @@ public sealed class StatusPresenter(NpgsqlDataSource db, AccountPresenter accoun
         }
         if (missing.Count > 0)
         {
-            var known = statuses.DistinctBy(s => s.Id).ToDictionary(s => s.Id);
-            var unknown = missing.Where(id => !known.ContainsKey(id)).ToArray();
-            if (unknown.Length > 0)
-                foreach (var row in await conn.QueryAsync<Status>(new CommandDefinition(StatusQueries.ManyByIds, new { ids = unknown }, cancellationToken: ct)))
-                    known[row.Id] = row;
+            // Read again, not taken from the page's rows: a part is kept under the version read above, so what it is
+            // rendered from must be at least that recent (an edit committed between the page query and the versions
+            // would otherwise be kept as the old text under the new version).
+            var known = (await conn.QueryAsync<Status>(new CommandDefinition(StatusQueries.ManyByIds, new { ids = missing.ToArray() }, cancellationToken: ct)))
+                .ToDictionary(s => s.Id);
             // Rendered as plain posts: a boost's own part leaves its reblog out, and the boosted post has its own part.
             var rows = missing.Where(known.ContainsKey).Select(id => known[id] with { ReblogOfId = null }).ToList();
             foreach (var (row, entity) in rows.Zip(await PresentManyAsync(conn, rows, null, ct)))
