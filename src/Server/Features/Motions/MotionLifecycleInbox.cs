@@ -3,6 +3,7 @@ using Dapper;
 using Fellows.Federation.Deliberation;
 using Fellows.Federation.Html;
 using Fellows.Federation.Json;
+using Fellows.Federation.Signatures;
 using Fellows.Server.Features.Accounts;
 using Fellows.Server.Features.Federation;
 using Npgsql;
@@ -154,7 +155,10 @@ public sealed class MotionLifecycleInbox(NpgsqlDataSource db, TimeProvider clock
             await conn.ExecuteAsync(new CommandDefinition(MotionLifecycleQueries.UpsertPosition, new
             {
                 amendmentId = amendment!.Id, accountId = actor.Id, position = position.Position, reason,
-                now = position.Published is { } taken && taken < clock.GetUtcNow() ? taken : clock.GetUtcNow(),
+                // The member's own server orders their positions: its clock may run ahead of ours by as much as a
+                // signature may be (an hour), and beyond that the time of arrival stands in. Clamping every
+                // position to our "now" made two taken seconds apart equal, and the last processed won.
+                now = position.Published is { } taken && taken <= clock.GetUtcNow() + SignatureVerifierOptions.Default.MaxClockSkew ? taken : clock.GetUtcNow(),
             }, tx, cancellationToken: ct));
         }
         await tx.CommitAsync(ct);
